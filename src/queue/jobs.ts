@@ -174,3 +174,21 @@ export interface BrokerGateway {
   depth(): Promise<QueueDepth>;
   close(): Promise<void>;
 }
+
+/** Per-chat outcome of delivering one alert. */
+export interface DeliveryReport {
+  delivered: number[];
+  /** Worth another try later (flood control, network, 5xx). */
+  retry: number[];
+  /** Never worth retrying (bot blocked, chat gone). */
+  dropped: number[];
+}
+
+/**
+ * Renders and sends one alert to every recipient not in `skipChats`
+ * (chats that already got it on an earlier attempt of the same job).
+ */
+export type DeliverAlert = (
+  alert: AlertJobData,
+  skipChats: number[],
+) => Promise<DeliveryReport>;
