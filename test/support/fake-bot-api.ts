@@ -28,10 +28,10 @@ export interface ScriptedError {
 }
 
 export const FAKE_BOT = {
-  id: 7_000_000_001,
+  id: 7_000_001,
   is_bot: true,
   first_name: 'mStock test bot',
-  username: 'mstock_test_bot',
+  username: 'our_trader_bot',
   can_join_groups: true,
   can_read_all_group_messages: false,
   supports_inline_queries: false,
