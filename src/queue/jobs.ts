@@ -61,7 +61,17 @@ export const jobDataSchemas = {
 } as const;
 
 export type PlaceOrderResult =
-  | { outcome: 'submitted'; orderId: string; order: Order | null }
+  | {
+      outcome: 'submitted';
+      orderId: string;
+      order: Order | null;
+      /**
+       * How the order id was learned: the broker's reply, or, after an
+       * unclear reply, the order book matched by our tag or (when the
+       * broker does not echo tags) by symbol, side, quantity and time.
+       */
+      confirmedBy?: 'broker-reply' | 'order-tag' | 'order-fields';
+    }
   /** Not confirmed either way; the user must look at the order book. */
   | { outcome: 'unknown'; detail: string };
 

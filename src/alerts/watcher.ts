@@ -1,0 +1,181 @@
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../logger.ts';
+import { BrokerError } from '../mstock/errors.ts';
+import type { BrokerClient, Order } from '../mstock/types.ts';
+import { createIntentStore } from '../queue/intent-store.ts';
+import type { AlertJobData } from '../queue/jobs.ts';
+import { stateKeys } from '../queue/keys.ts';
+import { enqueueAlert } from './enqueue-alert.ts';
+import {
+  decodeEntry,
+  diffOrders,
+  encodeEntry,
+  type OrderChange,
+  type SnapshotEntry,
+} from './order-diff.ts';
+import { hasRecentActivity, recentOwnOrders } from './order-activity.ts';
+
+/**
+ * Fill detection by polling the order book. A BullMQ job scheduler puts a
+ * `watch-orders` job on the broker queue every ORDER_POLL_MS; the broker
+ * worker runs {@link OrderWatcher.tick}. Several workers may tick at once:
+ * every alert's job id names its event, so each change is alerted once.
+ */
+
+/** Job name of a watcher tick on the broker queue (not a gateway call). */
+export const WATCH_ORDERS_JOB = 'watch-orders';
+
+/** Scheduler id: one per deployment, whatever the number of workers. */
+const SCHEDULER_ID = 'watch-orders';
+
+export interface OrderWatcherOptions {
+  /** A patient connection (waits out a Redis blip). */
+  redis: Redis;
+  prefix: string;
+  client: BrokerClient;
+  alerts: Queue<AlertJobData>;
+  logger: Logger;
+  mode: 'paper' | 'live';
+  now?: () => number;
+}
+
+export interface TickResult {
+  /** False when the tick decided not to read the book. */
+  polled: boolean;
+  reason?: 'offline' | 'idle' | 'book-unreadable';
+  /** Changes found (each enqueued, possibly as an already-kept id). */
+  changes: OrderChange[];
+}
+
+export interface OrderWatcher {
+  tick(): Promise<TickResult>;
+}
+
+export function createOrderWatcher(options: OrderWatcherOptions): OrderWatcher {
+  const { redis, prefix, client, alerts, mode } = options;
+  const now = options.now ?? Date.now;
+  const logger = options.logger.child({ part: 'order-watcher' });
+  const keys = stateKeys(prefix);
+  const intents = createIntentStore(redis, prefix, now);
+
+  async function loadSnapshot(): Promise<Map<string, SnapshotEntry>> {
+    const raw = await redis.hgetall(keys.watchSnapshot);
+    const snapshot = new Map<string, SnapshotEntry>();
+    for (const [orderId, text] of Object.entries(raw)) {
+      const entry = decodeEntry(text);
+      if (entry !== null) snapshot.set(orderId, entry);
+    }
+    return snapshot;
+  }
+
+  async function readBook(): Promise<Order[] | null> {
+    try {
+      return await client.orders();
+    } catch (err) {
+      // The next tick tries again; the snapshot is untouched meanwhile.
+      const reason = err instanceof BrokerError ? err.kind : 'internal';
+      logger.warn(
+        { err: err instanceof BrokerError ? err.message : err, reason },
+        'order book read failed',
+      );
+      return null;
+    }
+  }
+
+  async function store(
+    updates: Map<string, SnapshotEntry>,
+    gone: string[],
+  ): Promise<void> {
+    if (updates.size === 0 && gone.length === 0) return;
+    const batch = redis.multi();
+    if (updates.size > 0) {
+      const fields: Record<string, string> = {};
+      for (const [orderId, entry] of updates) {
+        fields[orderId] = encodeEntry(entry);
+      }
+      batch.hset(keys.watchSnapshot, fields);
+    }
+    // Orders leave the book at the day's end; forget them with it.
+    if (gone.length > 0) batch.hdel(keys.watchSnapshot, ...gone);
+    await batch.exec();
+  }
+
+  return {
+    async tick() {
+      if (!client.session().online) {
+        return { polled: false, reason: 'offline', changes: [] };
+      }
+
+      const snapshot = await loadSnapshot();
+      const anyOpen = [...snapshot.values()].some((e) => e.state === 'open');
+      if (!anyOpen && !(await hasRecentActivity(redis, prefix))) {
+        return { polled: false, reason: 'idle', changes: [] };
+      }
+
+      const orders = await readBook();
+      if (orders === null) {
+        return { polled: false, reason: 'book-unreadable', changes: [] };
+      }
+
+      const at = now();
+      const [ownRecent, placing] = await Promise.all([
+        recentOwnOrders(redis, prefix, at),
+        intents.placingCount(),
+      ]);
+      const diff = diffOrders(snapshot, orders, {
+        ownRecent,
+        placing: placing > 0,
+      });
+
+      // Alerts first, snapshot second: a crash in between repeats the
+      // same alert ids next tick, which the queue ignores.
+      for (const change of diff.changes) {
+        await enqueueAlert(
+          alerts,
+          {
+            event: {
+              kind: 'order',
+              change: change.change,
+              order: change.order,
+              previousFilled: change.previousFilled,
+            },
+            mode,
+            at,
+          },
+          change.jobId,
+        );
+        logger.info(
+          {
+            order_id: change.order.orderId,
+            change: change.change,
+            filled: change.order.filledQuantity,
+            job_id: change.jobId,
+          },
+          'order change alerted',
+        );
+      }
+      await store(diff.updates, diff.gone);
+      return { polled: true, changes: diff.changes };
+    },
+  };
+}
+
+/**
+ * Creates or updates the deployment's one tick scheduler. Safe to call
+ * from every worker process at start: the id makes it an upsert.
+ */
+export async function scheduleOrderWatch(
+  brokerQueue: Queue,
+  everyMs: number,
+): Promise<void> {
+  await brokerQueue.upsertJobScheduler(
+    SCHEDULER_ID,
+    { every: everyMs },
+    {
+      name: WATCH_ORDERS_JOB,
+      data: {},
+      opts: { removeOnComplete: true, removeOnFail: { count: 20 } },
+    },
+  );
+}

@@ -1,0 +1,314 @@
+import { Queue, QueueEvents, type Job } from 'bullmq';
+import type { Logger } from '../logger.ts';
+import { describeIssues } from './job-errors.ts';
+import {
+  jobDataSchemas,
+  QUEUE_NAMES,
+  queueFor,
+  type BrokerGateway,
+  type BrokerJobName,
+  type CallOutcome,
+  type JobResult,
+  type QueueDepth,
+} from './jobs.ts';
+import {
+  closeConnection,
+  createImpatientConnection,
+  createPatientConnection,
+  logConnectionErrors,
+  waitForReady,
+} from './redis.ts';
+
+/**
+ * The bot's side of the queues: add a job, wait for its outcome up to a
+ * deadline, and turn every ending (done, failed, still running, Redis
+ * away) into a {@link CallOutcome} the chat can show. Never throws from
+ * `call`; never hangs on a Redis that is down.
+ */
+
+export const QUEUE_DOWN_MESSAGE =
+  'The job queue is not reachable; nothing was sent to the broker.';
+export const QUEUE_UNSURE_MESSAGE =
+  'The job queue stopped answering while taking the request; it may still run. Check /orders before trying again.';
+export const NO_ANSWER_MESSAGE =
+  'No answer from the worker; the job may still run. Check /orders before trying again.';
+export const ORDER_STALLED_MESSAGE =
+  'The worker stopped while running this order job, so its outcome is unknown. Check /orders before trying again.';
+export const READ_STALLED_MESSAGE =
+  'The worker stopped while running this request; please try again.';
+
+/** How long to wait for Redis before answering "not reachable". */
+const READY_WAIT_MS = 1_000;
+/** A `pending` job is followed this long, then reported as unanswered. */
+const SETTLE_CAP_MS = 10 * 60_000;
+const DEFAULT_DEADLINE_MS = 8_000;
+
+const JOB_DEFAULTS = {
+  attempts: 1,
+  removeOnComplete: { age: 3_600 },
+  removeOnFail: { age: 86_400 },
+};
+
+export class QueueUnavailableError extends Error {
+  override name = 'QueueUnavailableError';
+  constructor() {
+    super(QUEUE_DOWN_MESSAGE);
+  }
+}
+
+export interface BrokerGatewayOptions {
+  redisUrl: string;
+  prefix: string;
+  logger: Logger;
+  /** Bound on the wait after `pending`; tests shrink it. Default 10 min. */
+  settleCapMs?: number;
+}
+
+type JobEnd =
+  | { kind: 'completed'; value: unknown }
+  | { kind: 'failed'; reason: string }
+  | { kind: 'timeout' }
+  | { kind: 'closing' };
+
+export async function createBrokerGateway(
+  options: BrokerGatewayOptions,
+): Promise<BrokerGateway> {
+  const { prefix } = options;
+  const logger = options.logger.child({ part: 'gateway' });
+  const settleCapMs = options.settleCapMs ?? SETTLE_CAP_MS;
+
+  // Adds fail at once while Redis is away; the event stream waits it out.
+  const producer = createImpatientConnection(options.redisUrl, {
+    logger,
+    name: 'gateway-producer',
+  });
+  const listener = createPatientConnection(options.redisUrl, {
+    logger,
+    name: 'gateway-events',
+  });
+  const queues = {
+    broker: new Queue(QUEUE_NAMES.broker, { connection: producer, prefix }),
+    orders: new Queue(QUEUE_NAMES.orders, { connection: producer, prefix }),
+  };
+  // From '$' BullMQ reads only what arrives while an XREAD is pending, so
+  // an event landing between two reads would be lost; an explicit id has
+  // no such gap. A minute back covers clock differences with Redis.
+  const lastEventId = `${Date.now() - 60_000}-0`;
+  const events = {
+    broker: new QueueEvents(QUEUE_NAMES.broker, {
+      connection: listener,
+      prefix,
+      lastEventId,
+    }),
+    orders: new QueueEvents(QUEUE_NAMES.orders, {
+      connection: listener,
+      prefix,
+      lastEventId,
+    }),
+  };
+  // BullMQ re-emits errors of its duplicate connections on these.
+  for (const [name, emitter] of [
+    ...Object.entries(queues),
+    ...Object.entries(events).map(([n, e]) => [`${n}-events`, e] as const),
+  ]) {
+    logConnectionErrors(emitter, { logger, name: `gateway-${name}` });
+  }
+  let closing = false;
+
+  // Ready at once when Redis is up; a gateway made while it is down still
+  // starts, and answers "not reachable" until Redis is back.
+  await Promise.all([
+    waitForReady(producer, READY_WAIT_MS),
+    waitForReady(listener, READY_WAIT_MS),
+  ]);
+
+  async function isReachable(queue: 'broker' | 'orders'): Promise<boolean> {
+    const up = await waitForReady(producer, READY_WAIT_MS);
+    if (!up) return false;
+    return withTimeout(
+      events[queue].waitUntilReady().then(() => true),
+      READY_WAIT_MS,
+      false,
+    );
+  }
+
+  function waitForEnd(job: Job, queue: 'broker' | 'orders'): Promise<JobEnd> {
+    return new Promise((resolve) => {
+      const cap = setTimeout(() => resolve({ kind: 'timeout' }), settleCapMs);
+      // BullMQ's own ttl, a little later, only cleans up its listeners.
+      job.waitUntilFinished(events[queue], settleCapMs + 5_000).then(
+        (value: unknown) => {
+          clearTimeout(cap);
+          resolve({ kind: 'completed', value });
+        },
+        (err: unknown) => {
+          clearTimeout(cap);
+          resolve(
+            closing
+              ? { kind: 'closing' }
+              : {
+                  kind: 'failed',
+                  reason: err instanceof Error ? err.message : String(err),
+                },
+          );
+        },
+      );
+    });
+  }
+
+  function toOutcome<R>(
+    end: JobEnd,
+    queue: 'broker' | 'orders',
+    jobId: string,
+  ): CallOutcome<R> {
+    switch (end.kind) {
+      case 'completed':
+        return { status: 'done', value: end.value as R };
+      case 'failed':
+        return { status: 'failed', message: chatMessage(end.reason, queue) };
+      case 'timeout':
+        logger.warn({ job_id: jobId }, 'job unanswered after the cap');
+        return { status: 'failed', message: NO_ANSWER_MESSAGE };
+      case 'closing':
+        return { status: 'failed', message: NO_ANSWER_MESSAGE };
+    }
+  }
+
+  const gateway: BrokerGateway = {
+    async call<N extends BrokerJobName>(
+      name: N,
+      data: unknown,
+      callOptions: { jobId?: string; deadlineMs?: number } = {},
+    ): Promise<CallOutcome<JobResult<N>>> {
+      const parsed = jobDataSchemas[name].safeParse(data);
+      if (!parsed.success) {
+        return {
+          status: 'failed',
+          message: `That request is not valid (${describeIssues(parsed.error)}).`,
+        };
+      }
+      const { jobId } = callOptions;
+      if (jobId !== undefined && !isValidJobId(jobId)) {
+        logger.error({ job_id: jobId }, 'invalid job id from the caller');
+        return {
+          status: 'failed',
+          message: 'Internal error: bad job id; nothing was sent.',
+        };
+      }
+
+      const queue = queueFor(name);
+      if (closing || !(await isReachable(queue))) {
+        return { status: 'failed', message: QUEUE_DOWN_MESSAGE };
+      }
+
+      let job: Job;
+      try {
+        job = await queues[queue].add(name, parsed.data, {
+          ...JOB_DEFAULTS,
+          ...(jobId !== undefined && { jobId }),
+        });
+      } catch (err) {
+        // With no offline queue, a refused write never reached Redis.
+        const neverSent =
+          err instanceof Error &&
+          /enableOfflineQueue|writeable/i.test(err.message);
+        logger.warn(
+          { job_id: jobId, job_name: name, err: (err as Error).message },
+          'enqueue failed',
+        );
+        return {
+          status: 'failed',
+          message: neverSent ? QUEUE_DOWN_MESSAGE : QUEUE_UNSURE_MESSAGE,
+        };
+      }
+      const id = job.id ?? jobId ?? '';
+      const ended = waitForEnd(job, queue);
+
+      const deadlineMs = callOptions.deadlineMs ?? DEFAULT_DEADLINE_MS;
+      let deadline: NodeJS.Timeout | undefined;
+      const first = await Promise.race([
+        ended,
+        new Promise<'deadline'>((resolve) => {
+          deadline = setTimeout(() => resolve('deadline'), deadlineMs);
+        }),
+      ]);
+      clearTimeout(deadline);
+
+      if (first !== 'deadline') return toOutcome(first, queue, id);
+      return {
+        status: 'pending',
+        jobId: id,
+        settled: ended.then((end) => toOutcome<JobResult<N>>(end, queue, id)),
+      };
+    },
+
+    async depth(): Promise<QueueDepth> {
+      if (closing || !(await waitForReady(producer, READY_WAIT_MS))) {
+        throw new QueueUnavailableError();
+      }
+      const total: QueueDepth = { waiting: 0, active: 0, delayed: 0 };
+      for (const queue of Object.values(queues)) {
+        const counts = await queue.getJobCounts('waiting', 'active', 'delayed');
+        total.waiting += counts.waiting ?? 0;
+        total.active += counts.active ?? 0;
+        total.delayed += counts.delayed ?? 0;
+      }
+      return total;
+    },
+
+    async close() {
+      if (closing) return;
+      closing = true;
+      await Promise.all([
+        ...Object.values(events).map((e) => e.close()),
+        ...Object.values(queues).map((q) => q.close()),
+      ]);
+      await Promise.all([closeConnection(producer), closeConnection(listener)]);
+    },
+  };
+  return gateway;
+}
+
+/**
+ * A job's failedReason is chat-safe by the workers' rule, except BullMQ's
+ * own words for a stalled job, which are translated here.
+ */
+function chatMessage(reason: string, queue: 'broker' | 'orders'): string {
+  if (/stalled more than allowable limit/i.test(reason)) {
+    return queue === 'orders' ? ORDER_STALLED_MESSAGE : READ_STALLED_MESSAGE;
+  }
+  if (/^Missing key for job/i.test(reason)) {
+    return 'The job ended and its result has expired; please ask again.';
+  }
+  return reason;
+}
+
+/** BullMQ refuses integer-like ids and a `:` outside its 3-part form. */
+function isValidJobId(jobId: string): boolean {
+  return (
+    jobId.length > 0 &&
+    jobId.length <= 200 &&
+    !jobId.includes(':') &&
+    String(Number.parseInt(jobId, 10)) !== jobId
+  );
+}
+
+function withTimeout<T>(
+  promise: Promise<T>,
+  ms: number,
+  fallback: T,
+): Promise<T> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(fallback), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      () => {
+        clearTimeout(timer);
+        resolve(fallback);
+      },
+    );
+  });
+}

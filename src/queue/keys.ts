@@ -1,0 +1,28 @@
+/**
+ * Redis keys this area writes besides BullMQ's own, all under the
+ * configured prefix so one Redis can hold several deployments (and tests).
+ */
+export function stateKeys(prefix: string) {
+  return {
+    /** Idempotency record of one confirmed order intent (JSON). */
+    intent: (intentId: string) => `${prefix}:intent:${intentId}`,
+    /** Intents between "about to POST" and "outcome recorded" (zset, ms). */
+    placing: `${prefix}:intent:placing`,
+    /** Order ids already claimed by an intent, so no two share one. */
+    claimedOrders: `${prefix}:intent:claimed-orders`,
+    /** Last order-book snapshot: order id -> "state|filled". */
+    watchSnapshot: `${prefix}:watch:snapshot`,
+    /** Exists while orders may be moving: the watcher polls the book. */
+    watchActivity: `${prefix}:watch:activity`,
+    /** Orders this product placed, scored by placement time (ms). */
+    watchOurs: `${prefix}:watch:ours`,
+    /** Last broker online flag seen by any worker ("1" / "0"). */
+    brokerOnline: `${prefix}:broker:online`,
+    /** Counts online/offline transitions; numbers their alert job ids. */
+    brokerTransitions: `${prefix}:broker:transitions`,
+    /** Set while a login-failed alert was sent recently. */
+    loginFailedAlerted: `${prefix}:broker:login-failed-alerted`,
+  };
+}
+
+export type StateKeys = ReturnType<typeof stateKeys>;

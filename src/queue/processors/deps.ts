@@ -1,0 +1,56 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from '../../logger.ts';
+import { BrokerError } from '../../mstock/errors.ts';
+import type { BrokerClient, Order } from '../../mstock/types.ts';
+import type { ControlState } from '../control-state.ts';
+import type { IntentStore } from '../intent-store.ts';
+
+/** What the order processors work with; one set per worker process. */
+export interface OrderProcessorDeps {
+  client: BrokerClient;
+  control: ControlState;
+  /** A patient connection: a Redis blip delays, never loses, a record. */
+  redis: Redis;
+  prefix: string;
+  intents: IntentStore;
+  logger: Logger;
+  now: () => number;
+  /** How long /panic waits for order POSTs already in flight; ms. */
+  placingWaitMs: number;
+}
+
+/**
+ * The broker refused the request as such ("order does not exist",
+ * "already executed"): worth a look at the book, not a retry.
+ */
+export function isRefusal(err: unknown): err is BrokerError {
+  return (
+    err instanceof BrokerError &&
+    (err.kind === 'rejected' || err.kind === 'input')
+  );
+}
+
+/** A chat-safe reason for one failed step, for reports that go on. */
+export function reasonOf(err: unknown, logger: Logger): string {
+  if (err instanceof BrokerError) return err.message;
+  logger.error({ err }, 'unexpected error in an order step');
+  return 'Internal error; see the worker log.';
+}
+
+/** Reads the book for one order; null when it is absent or unreadable. */
+export async function findInBook(
+  client: BrokerClient,
+  orderId: string,
+  logger: Logger,
+): Promise<Order | null> {
+  try {
+    const book = await client.orders();
+    return book.find((o) => o.orderId === orderId) ?? null;
+  } catch (err) {
+    logger.warn(
+      { order_id: orderId, err: err instanceof Error ? err.message : err },
+      'order book read failed',
+    );
+    return null;
+  }
+}

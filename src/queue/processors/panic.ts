@@ -1,0 +1,130 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { markOrderActivity } from '../../alerts/order-activity.ts';
+import type { Order } from '../../mstock/types.ts';
+import { ChatSafeError } from '../job-errors.ts';
+import type { JobData, PanicReport } from '../jobs.ts';
+import { isRefusal, reasonOf, type OrderProcessorDeps } from './deps.ts';
+
+/**
+ * The emergency brake. Halt first, so nothing new goes out while we work;
+ * then cancel every open order one by one, carrying on past any failure;
+ * then read the book again and report what is still open. Running it
+ * twice is harmless: the second run finds nothing left to cancel.
+ */
+
+const PLACING_POLL_MS = 100;
+
+export async function panicJob(
+  deps: OrderProcessorDeps,
+  data: JobData<'panic'>,
+): Promise<PanicReport> {
+  const logger = deps.logger.child({ requested_by: data.requestedBy });
+
+  const changed = await deps.control.halt(data.requestedBy);
+  logger.warn({ changed }, 'panic: trading halted');
+  await waitForPlacements(deps);
+  await markOrderActivity(deps.redis, deps.prefix, { now: deps.now() });
+
+  let book: Order[];
+  try {
+    book = await deps.client.orders();
+  } catch (err) {
+    throw new ChatSafeError(
+      `Trading is halted, but the order book could not be read (${reasonOf(err, logger)}), so no order was cancelled. Run /panic again, or check /orders.`,
+      true,
+      { cause: err },
+    );
+  }
+  const open = book.filter((o) => o.state === 'open');
+
+  const cancelled: Order[] = [];
+  const refused: { order: Order; reason: string }[] = [];
+  const errored: { order: Order; reason: string }[] = [];
+  for (const order of open) {
+    try {
+      await deps.client.cancelOrder(order.orderId);
+      cancelled.push(order);
+    } catch (err) {
+      const entry = { order, reason: reasonOf(err, logger) };
+      (isRefusal(err) ? refused : errored).push(entry);
+      logger.warn(
+        { order_id: order.orderId, reason: entry.reason },
+        'panic: cancel not done',
+      );
+    }
+  }
+
+  const after = await rereadBook(deps);
+  return buildReport(open.length, cancelled, refused, errored, after);
+}
+
+/**
+ * A POST that passed its halt check just before ours may still be on the
+ * wire; the book is read after it lands, so its order gets cancelled too.
+ */
+async function waitForPlacements(deps: OrderProcessorDeps): Promise<void> {
+  const deadline = Date.now() + deps.placingWaitMs;
+  while ((await deps.intents.placingCount()) > 0) {
+    if (Date.now() >= deadline) {
+      deps.logger.warn('panic: order placements still in flight; going on');
+      return;
+    }
+    await sleep(PLACING_POLL_MS);
+  }
+}
+
+async function rereadBook(deps: OrderProcessorDeps): Promise<Order[] | null> {
+  try {
+    return await deps.client.orders();
+  } catch (err) {
+    deps.logger.warn(
+      { reason: reasonOf(err, deps.logger) },
+      'panic: re-read failed',
+    );
+    return null;
+  }
+}
+
+/**
+ * A refused cancel is "already closed" unless the second look shows the
+ * order still open; then it is a failure with the broker's reason. Orders
+ * are reported as the second look shows them (a fill's price and
+ * quantity), or as first seen when that look failed.
+ */
+export function buildReport(
+  openBefore: number,
+  cancelled: Order[],
+  refused: { order: Order; reason: string }[],
+  errored: { order: Order; reason: string }[],
+  after: Order[] | null,
+): PanicReport {
+  const latest = new Map((after ?? []).map((o) => [o.orderId, o]));
+  const fresh = (o: Order) => latest.get(o.orderId) ?? o;
+
+  const alreadyClosed: Order[] = [];
+  const failed = errored.map((f) => ({
+    order: fresh(f.order),
+    reason: f.reason,
+  }));
+  for (const r of refused) {
+    const now = fresh(r.order);
+    if (after !== null && now.state === 'open') {
+      failed.push({ order: now, reason: r.reason });
+    } else {
+      alreadyClosed.push(now);
+    }
+  }
+
+  return {
+    openBefore,
+    cancelled: cancelled.map(fresh),
+    alreadyClosed,
+    failed,
+    // Unverified: the orders whose cancel failed are the ones presumed open.
+    stillOpen:
+      after !== null
+        ? after.filter((o) => o.state === 'open')
+        : failed.map((f) => f.order),
+    verified: after !== null,
+  };
+}

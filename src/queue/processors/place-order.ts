@@ -1,0 +1,209 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../../logger.ts';
+import { markOrderActivity } from '../../alerts/order-activity.ts';
+import { BrokerError } from '../../mstock/errors.ts';
+import { ChatSafeError, HALTED_MESSAGE } from '../job-errors.ts';
+import type { IntentRecord } from '../intent-store.ts';
+import type { JobData, PlaceOrderResult } from '../jobs.ts';
+import { findInBook, type OrderProcessorDeps } from './deps.ts';
+import { findPlacedOrder } from './reconcile-order.ts';
+
+/**
+ * Places one confirmed order intent, at most once (invariants 1 and 2):
+ *
+ * 1. While trading is halted nothing is sent.
+ * 2. The intent's record is claimed in Redis before the POST. Whoever
+ *    finds it claimed (a duplicate job, a re-run after a crash) never
+ *    posts: it reads the outcome recorded, or reconciles with the book.
+ * 3. The halt is checked again after the claim is visible to /panic, so a
+ *    panic either sees this POST in flight and waits for it, or this job
+ *    sees the halt and stops.
+ * 4. An unclear answer is reconciled against the order book; the POST is
+ *    never repeated.
+ */
+
+/** A duplicate that finds the intent mid-POST waits this long for it. */
+const SENDING_WAIT_MS = 10_000;
+const SENDING_POLL_MS = 200;
+
+export async function placeOrderJob(
+  deps: OrderProcessorDeps,
+  data: JobData<'place-order'>,
+  jobId: string | null,
+): Promise<PlaceOrderResult> {
+  const { intentId } = data;
+  const logger = deps.logger.child({ intent_id: intentId, job_id: jobId });
+
+  if (await deps.control.isHalted()) {
+    const earlier = await deps.intents.read(intentId);
+    // An intent sent before the halt still has an outcome to report.
+    if (earlier === null || earlier.state === 'failed') {
+      throw new ChatSafeError(HALTED_MESSAGE);
+    }
+    return resume(deps, data, earlier, logger);
+  }
+
+  const startedAt = deps.now();
+  const earlier = await deps.intents.claim(intentId, { startedAt, jobId });
+  if (earlier !== null) {
+    logger.warn(
+      { state: earlier.state },
+      'order intent seen before; not sent again',
+    );
+    return resume(deps, data, earlier, logger);
+  }
+
+  await deps.intents.startPlacing(intentId);
+  try {
+    if (await deps.control.isHalted()) {
+      await deps.intents.release(intentId);
+      throw new ChatSafeError(HALTED_MESSAGE);
+    }
+    await markOrderActivity(deps.redis, deps.prefix, { now: deps.now() });
+    return await send(deps, data, startedAt, logger);
+  } finally {
+    await deps.intents.endPlacing(intentId);
+  }
+}
+
+async function send(
+  deps: OrderProcessorDeps,
+  data: JobData<'place-order'>,
+  startedAt: number,
+  logger: Logger,
+): Promise<PlaceOrderResult> {
+  let orderId: string;
+  try {
+    ({ orderId } = await deps.client.placeOrder(data.request));
+  } catch (err) {
+    // Only a BrokerError says the order was certainly not placed. An
+    // OrderOutcomeUnknownError, or anything unexpected, may hide an order
+    // that reached the broker: ask the book, never post again.
+    if (err instanceof BrokerError) {
+      await deps.intents.write(data.intentId, {
+        state: 'failed',
+        startedAt,
+        message: err.message,
+      });
+      logger.warn({ kind: err.kind, err: err.message }, 'order refused');
+      throw err;
+    }
+    logger.warn(
+      { err: err instanceof Error ? err.message : err },
+      'order outcome unknown; reconciling with the order book',
+    );
+    return reconcile(deps, data, startedAt, logger);
+  }
+
+  await recordSent(deps, data.intentId, startedAt, orderId, 'broker-reply');
+  logger.info({ order_id: orderId }, 'order submitted');
+  const order = await findInBook(deps.client, orderId, logger);
+  return { outcome: 'submitted', orderId, order, confirmedBy: 'broker-reply' };
+}
+
+/** Never posts: reports what an earlier attempt of this intent did. */
+async function resume(
+  deps: OrderProcessorDeps,
+  data: JobData<'place-order'>,
+  earlier: IntentRecord,
+  logger: Logger,
+): Promise<PlaceOrderResult> {
+  let record = earlier;
+  if (record.state === 'sending' && isRecent(deps, record.startedAt)) {
+    record = await waitWhileSending(deps, data.intentId, record);
+  }
+
+  switch (record.state) {
+    case 'sent': {
+      const order = await findInBook(deps.client, record.orderId, logger);
+      return {
+        outcome: 'submitted',
+        orderId: record.orderId,
+        order,
+        confirmedBy: record.confirmedBy,
+      };
+    }
+    case 'failed':
+      throw new ChatSafeError(record.message);
+    case 'sending':
+    case 'unknown':
+      // A worker died mid-POST, or the answer was lost: the book decides.
+      return reconcile(deps, data, record.startedAt, logger);
+  }
+}
+
+async function reconcile(
+  deps: OrderProcessorDeps,
+  data: JobData<'place-order'>,
+  startedAt: number,
+  logger: Logger,
+): Promise<PlaceOrderResult> {
+  const exclude = await deps.intents.claimedOrders();
+  const found = await findPlacedOrder(deps.client, data.request, {
+    startedAt,
+    now: deps.now(),
+    exclude,
+  });
+
+  if (!found.found) {
+    await deps.intents.write(data.intentId, {
+      state: 'unknown',
+      startedAt,
+      detail: found.detail,
+    });
+    await markOrderActivity(deps.redis, deps.prefix, { now: deps.now() });
+    logger.warn('order not found in the book; outcome unknown');
+    return { outcome: 'unknown', detail: found.detail };
+  }
+
+  const confirmedBy = found.by === 'tag' ? 'order-tag' : 'order-fields';
+  const orderId = found.order.orderId;
+  await recordSent(deps, data.intentId, startedAt, orderId, confirmedBy);
+  logger.info(
+    { order_id: orderId, matched_by: found.by },
+    'order found in the book',
+  );
+  return { outcome: 'submitted', orderId, order: found.order, confirmedBy };
+}
+
+async function recordSent(
+  deps: OrderProcessorDeps,
+  intentId: string,
+  startedAt: number,
+  orderId: string,
+  confirmedBy: 'broker-reply' | 'order-tag' | 'order-fields',
+): Promise<void> {
+  await deps.intents.write(intentId, {
+    state: 'sent',
+    startedAt,
+    orderId,
+    confirmedBy,
+  });
+  await deps.intents.claimOrder(orderId);
+  await markOrderActivity(deps.redis, deps.prefix, {
+    now: deps.now(),
+    orderId,
+  });
+}
+
+function isRecent(deps: OrderProcessorDeps, at: number): boolean {
+  return deps.now() - at < SENDING_WAIT_MS;
+}
+
+/** Another job holds the intent mid-POST: give it a moment to finish. */
+async function waitWhileSending(
+  deps: OrderProcessorDeps,
+  intentId: string,
+  record: IntentRecord,
+): Promise<IntentRecord> {
+  // Real time, not the injected clock: this is an actual wait.
+  const deadline = Date.now() + SENDING_WAIT_MS;
+  let current: IntentRecord | null = record;
+  while (current?.state === 'sending' && Date.now() < deadline) {
+    await sleep(SENDING_POLL_MS);
+    current = await deps.intents.read(intentId);
+  }
+  // Only a job that met the halt after its claim drops the record.
+  if (current === null) throw new ChatSafeError(HALTED_MESSAGE);
+  return current;
+}
