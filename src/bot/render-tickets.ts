@@ -1,0 +1,84 @@
+import type { PlaceOrderRequest } from '../mstock/types.ts';
+import type { HaltInfo } from '../queue/control-state.ts';
+import { escapeHtml, formatIstDateTime, formatMoney } from './format.ts';
+import { describeRequest } from './render-orders.ts';
+
+/**
+ * Confirmation tickets: what will happen on Confirm, shown before it
+ * happens, and the ticket's final state once a button was pressed.
+ */
+
+export function renderOrderTicket(
+  request: PlaceOrderRequest,
+  lastPrice: number | null,
+  ttlSeconds: number,
+): string {
+  const lines = ['<b>Confirm order</b>', describeRequest(request)];
+  const unitPrice = request.price ?? lastPrice;
+  if (lastPrice !== null || unitPrice !== null) {
+    const ltp = lastPrice !== null ? `LTP ${formatMoney(lastPrice)}` : '';
+    const value =
+      unitPrice !== null
+        ? `est. value ${formatMoney(unitPrice * request.quantity)}`
+        : '';
+    lines.push([ltp, value].filter((s) => s !== '').join(' · '));
+  }
+  if (request.orderType === 'MARKET') {
+    lines.push('Market order: fills at the best price available.');
+  }
+  lines.push(`Expires in ${ttlSeconds} s.`);
+  return lines.join('\n');
+}
+
+export function renderCancelTicket(orderId: string, ttlSeconds: number) {
+  return [
+    '<b>Confirm cancel</b>',
+    `Cancel order <code>${escapeHtml(orderId)}</code>?`,
+    `Expires in ${ttlSeconds} s.`,
+  ].join('\n');
+}
+
+export function renderPanicTicket(
+  openOrders: number | null,
+  ttlSeconds: number,
+): string {
+  const open =
+    openOrders === null
+      ? 'The open orders could not be counted right now.'
+      : `${openOrders} open order${openOrders === 1 ? '' : 's'} right now.`;
+  return [
+    '🛑 <b>Confirm panic</b>',
+    'Halt all new orders and cancel every open order?',
+    open,
+    `Expires in ${ttlSeconds} s.`,
+  ].join('\n');
+}
+
+export function renderResumeTicket(halt: HaltInfo, ttlSeconds: number) {
+  const since =
+    halt.halted && halt.at !== null
+      ? `Halted since ${formatIstDateTime(halt.at)}${halt.by !== null ? ` by ${halt.by}` : ''}.`
+      : 'Trading is not halted now; Confirm keeps it running.';
+  return [
+    '<b>Confirm resume</b>',
+    'Lift the halt and allow new orders again?',
+    since,
+    `Expires in ${ttlSeconds} s.`,
+  ].join('\n');
+}
+
+/** The ticket with its buttons gone and what became of it. */
+export function closedTicket(
+  ticketHtml: string,
+  outcome: 'confirmed' | 'dismissed',
+): string {
+  const body = ticketHtml.replace(/\nExpires in \d+ s\.$/, '');
+  return outcome === 'confirmed'
+    ? `${body}\n\n✅ Confirmed. Working on it…`
+    : `${body}\n\n✖️ Dismissed. Nothing was sent.`;
+}
+
+/** Shown when Confirm meets a halt that began after the ticket. */
+export function haltedNotice(): string {
+  return '🛑 Trading is halted, so no order was sent. An admin can lift the halt with /resume.';
+}
