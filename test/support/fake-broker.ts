@@ -6,9 +6,17 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
+import type { Redis } from 'ioredis';
 import { createGuardrails, verifySync } from 'otplib';
 import type { MstockCredentials } from '../../src/config.ts';
 import { createLogger, type Logger } from '../../src/logger.ts';
+import {
+  createMstockClient,
+  type BrokerStatusChange,
+  type MstockClientOptions,
+} from '../../src/mstock/client.ts';
+import type { BrokerClient } from '../../src/mstock/types.ts';
+import { connectRedis, deleteKeys, uniquePrefix } from './redis.ts';
 
 /**
  * A small stand-in for mStock Type A on 127.0.0.1, for the client's tests:
@@ -364,5 +372,99 @@ export function testCredentials(): MstockCredentials {
     password: 'p&ss w0rd=1',
     // RFC 6238's SHA-1 secret, "12345678901234567890" in Base32.
     totpSecret: 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ',
+  };
+}
+
+// --- A client wired to a fake broker ----------------------------------------
+
+export interface ClientRig {
+  client: BrokerClient;
+  broker: FakeBroker;
+  redis: Redis;
+  prefix: string;
+  clock: TestClock;
+  lines: string[];
+  statuses: BrokerStatusChange[];
+  /** A second client on the same Redis prefix: another worker process. */
+  twin(overrides?: Partial<MstockClientOptions>): BrokerClient;
+  /** Log lines that contain a credential or an issued token. */
+  leakedSecrets(): string[];
+  close(): Promise<void>;
+}
+
+/** No rate limits: tests that do not test the limiter stay fast. */
+export const NO_RATE_LIMITS = { order: [], quote: [], data: [], auth: [] };
+
+/**
+ * 10 s into a TOTP step, 09:30 IST on a weekday: far from the daily
+ * cutoff, and a second login in the same step must wait for the next.
+ */
+export const RIG_START = Date.UTC(2025, 1, 6, 4, 0, 10);
+
+export async function startClientRig(
+  options: {
+    client?: Partial<MstockClientOptions>;
+    broker?: Partial<FakeBrokerOptions>;
+  } = {},
+): Promise<ClientRig> {
+  const credentials = testCredentials();
+  const clock = createTestClock(RIG_START);
+  const broker = await startFakeBroker({
+    credentials,
+    now: clock.now,
+    ...options.broker,
+  });
+  const redis = connectRedis();
+  const prefix = uniquePrefix('mstock');
+  const { logger, lines } = collectLogs();
+  const statuses: BrokerStatusChange[] = [];
+  const clients: BrokerClient[] = [];
+  const make = (overrides: Partial<MstockClientOptions> = {}) => {
+    const client = createMstockClient({
+      baseUrl: broker.baseUrl,
+      credentials,
+      redis,
+      prefix,
+      logger,
+      now: clock.now,
+      sleep: clock.sleep,
+      rateLimits: NO_RATE_LIMITS,
+      timeoutMs: 1_000,
+      probeIntervalMs: 50,
+      ...options.client,
+      ...overrides,
+    });
+    clients.push(client);
+    return client;
+  };
+  const client = make({
+    onStatusChange: (s) => statuses.push(s),
+    ...options.client,
+  });
+  return {
+    client,
+    broker,
+    redis,
+    prefix,
+    clock,
+    lines,
+    statuses,
+    twin: (overrides) => make(overrides),
+    leakedSecrets: () => {
+      const secrets = [
+        credentials.apiKey,
+        encodeURIComponent(credentials.apiKey),
+        credentials.password,
+        credentials.totpSecret,
+        ...broker.issuedTokens,
+      ];
+      return lines.filter((line) => secrets.some((s) => line.includes(s)));
+    },
+    close: async () => {
+      for (const c of clients) await c.close();
+      await broker.close();
+      await deleteKeys(redis, prefix);
+      await redis.quit();
+    },
   };
 }
