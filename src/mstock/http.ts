@@ -20,6 +20,11 @@ export interface MstockRequest {
   /** Repeated keys allowed: `[['i', 'NSE:M&M'], ['i', 'NSE:INFY']]`. */
   query?: [string, string][];
   form?: Record<string, string>;
+  /**
+   * Builds the form at the last moment, after the rate limiter has let
+   * the request through: a TOTP code must be fresh when it leaves.
+   */
+  prepareForm?: () => Promise<Record<string, string>>;
   kind: EndpointKind;
   auth?: { apiKey: string; accessToken: string };
   /**
@@ -102,7 +107,10 @@ export class MstockHttp {
       );
     }
 
-    const { url, init } = this.build(request);
+    const form = request.prepareForm
+      ? await request.prepareForm()
+      : request.form;
+    const { url, init } = this.build({ ...request, form });
     const started = this.options.now();
     let response: Response;
     let body: string;

@@ -240,41 +240,53 @@ export class MstockSession {
   private async verifyTotp(
     send: (request: MstockRequest) => Promise<MstockReply>,
   ): Promise<{ accessToken: string | null; code: string }> {
-    const { credentials, store, now, sleep } = this.options;
+    const apiKey = this.options.credentials.apiKey;
     for (let attempt = 1; ; attempt++) {
-      const shared = await store.lastTotpStep();
-      const lastUsedStep =
-        shared === null
-          ? this.lastStep
-          : Math.max(shared, this.lastStep ?? shared);
-      const totp = await freshTotp({
-        secret: credentials.totpSecret,
-        now,
-        sleep,
-        lastUsedStep,
-      });
-      // Recorded before sending: the broker may consume the step even if
-      // its answer never arrives.
-      this.lastStep = totp.step;
-      await store.markTotpStep(totp.step);
+      let code = '';
       try {
         const reply = await send({
           method: 'POST',
           path: 'session/verifytotp',
           kind: 'auth',
-          form: { api_key: credentials.apiKey, totp: totp.code },
+          prepareForm: async () => {
+            code = await this.nextTotpCode();
+            return { api_key: apiKey, totp: code };
+          },
         });
         const { accessToken } = parseData(
           sessionReplySchema,
           reply.data,
           'POST session/verifytotp',
         );
-        return { accessToken, code: totp.code };
+        return { accessToken, code };
       } catch (err) {
         if (attempt > 1 || !isWrongTotp(err)) throw err;
         this.logSkewHint();
       }
     }
+  }
+
+  /**
+   * A code for a step no process has sent yet, with enough of the step
+   * left, recorded as used before it is sent: the broker may consume the
+   * step even if its answer never arrives.
+   */
+  private async nextTotpCode(): Promise<string> {
+    const { credentials, store, now, sleep } = this.options;
+    const shared = await store.lastTotpStep();
+    const lastUsedStep =
+      shared === null
+        ? this.lastStep
+        : Math.max(shared, this.lastStep ?? shared);
+    const totp = await freshTotp({
+      secret: credentials.totpSecret,
+      now,
+      sleep,
+      lastUsedStep,
+    });
+    this.lastStep = totp.step;
+    await store.markTotpStep(totp.step);
+    return totp.code;
   }
 
   /** Completes a login whose TOTP reply carried no token. */

@@ -59,6 +59,7 @@ function harness(
     sent?: MstockRequest[];
     verify?: (code: string, attempt: number) => unknown;
     serverDate?: () => number | null;
+    gateDelayMs?: number;
   } = {},
 ): Harness {
   const clock =
@@ -68,7 +69,14 @@ function harness(
   const { logger, lines } = collectLogs();
   let verifies = 0;
   let tokens = 0;
-  const transport: Transport = async (request) => {
+  const transport: Transport = async (pending) => {
+    // The client's gate (rate limiter) may hold the TOTP request.
+    if (pending.path === 'session/verifytotp') {
+      await clock.sleep(options.gateDelayMs ?? 0);
+    }
+    const request = pending.prepareForm
+      ? { ...pending, form: await pending.prepareForm() }
+      : pending;
     sent.push(request);
     await new Promise((r) => setImmediate(r));
     if (request.path === 'connect/login') {
@@ -132,6 +140,18 @@ describe('MstockSession', () => {
     // Cached: no second login.
     assert.equal(await h.session.accessToken(), 'tok-1');
     assert.equal(h.sent.length, 2);
+  });
+
+  it('generates the code after the rate limiter lets the login through', async () => {
+    // 25 s into a step; the limiter then holds the request 3 s, leaving
+    // 2 s of the step: too little, so the code is the next step's.
+    const start = 30_000 * 58_000_000 + 25_000;
+    const h = harness({ clock: createTestClock(start), gateDelayMs: 3_000 });
+    await h.session.accessToken();
+    const code = h.sent.find((r) => r.path === 'session/verifytotp')?.form
+      ?.totp;
+    assert.equal(h.clock.now(), 30_000 * 58_000_001);
+    assert.equal(code, generateTotp(creds.totpSecret, h.clock.now()));
   });
 
   it('completes with session/token when verifytotp has no token', async () => {
