@@ -157,7 +157,9 @@ async function execute(
       return;
     case 'panic':
       // The flag first: it holds even while the queue is slow or down.
-      await deps.control.halt(intent.userId);
+      if (await deps.control.halt(intent.userId)) {
+        await announceHalt(deps, replier, intent, 'halted');
+      }
       await replier.send(
         '🛑 Trading halted: no new order will be sent. Cancelling open orders…',
       );
@@ -173,6 +175,7 @@ async function execute(
       return;
     case 'resume': {
       const changed = await deps.control.resume(intent.userId);
+      if (changed) await announceHalt(deps, replier, intent, 'resumed');
       await replier.send(
         changed
           ? '▶️ Trading resumed: new orders are allowed again.'
@@ -180,5 +183,31 @@ async function execute(
       );
       return;
     }
+  }
+}
+
+/**
+ * Tells every alert recipient that trading was halted or resumed. Best
+ * effort: the change itself is already in force and this chat hears of it
+ * anyway.
+ */
+async function announceHalt(
+  deps: HandlerDeps,
+  replier: Replier,
+  intent: Intent,
+  change: 'halted' | 'resumed',
+): Promise<void> {
+  if (deps.announce === undefined) return;
+  try {
+    await deps.announce(
+      {
+        event: { kind: 'halt', change, by: intent.userId },
+        mode: deps.config.mode,
+        at: deps.now(),
+      },
+      `${change === 'halted' ? 'halt' : 'resume'}-${intent.id}`,
+    );
+  } catch (err) {
+    replier.log.warn({ err, change }, 'halt alert not published');
   }
 }

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { ControlState } from '../queue/control-state.ts';
-import type { BrokerGateway } from '../queue/jobs.ts';
+import type { AlertJobData, BrokerGateway } from '../queue/jobs.ts';
 import { FollowUps } from './call-broker.ts';
 import { chatTargetOf } from './chat-reply.ts';
 import { installCommandMenus } from './command-menus.ts';
@@ -16,7 +16,7 @@ import { readCommands } from './read-commands.ts';
 import { unknownCommandHint } from './render-help.ts';
 import { sendHtml } from './send-html.ts';
 import { installApiSafety, type ApiSafetyOptions } from './telegram-api.ts';
-import { telegramErrorFields } from './telegram-errors.ts';
+import { errorFields, telegramErrorFields } from './telegram-errors.ts';
 import { tradeCommands } from './trade-commands.ts';
 import {
   allowOnlyUsers,
@@ -53,6 +53,18 @@ export interface BotDeps {
   dedupeUpdates?: boolean;
   /** Deadline of the LTP / open-order reads on a ticket; default 2500 ms. */
   ticketReadDeadlineMs?: number;
+  /**
+   * How long an update waits for Redis (its dedupe write) before the user
+   * is told the queue is unavailable; default 3000 ms.
+   */
+  redisDeadlineMs?: number;
+  /**
+   * Publishes an alert (halt and resume from the chat) to every alert
+   * recipient, e.g. by adding it to the alerts queue. Optional: without
+   * it only the chat that confirmed hears about the change.
+   * @param id names the event; publishing the same id twice must alert once.
+   */
+  announce?: (alert: AlertJobData, id: string) => Promise<void>;
 }
 
 /**
@@ -86,6 +98,7 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
     now: deps.now ?? Date.now,
     paper,
     ticketReadDeadlineMs: deps.ticketReadDeadlineMs ?? 2500,
+    announce: deps.announce,
   };
   const gateDeps = {
     config,
@@ -93,12 +106,13 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
     logger,
     dedupe: deps.dedupeUpdates ?? config.telegram.token !== undefined,
     paper,
+    redisDeadlineMs: deps.redisDeadlineMs ?? 3000,
   };
 
   // Polling errors outside any update (the runner's own) end up here.
   bot.catch((err) => {
     logger.error(
-      { update_id: err.ctx.update.update_id, err: err.error },
+      { update_id: err.ctx.update.update_id, ...errorFields(err.error) },
       'update failed',
     );
   });
@@ -146,10 +160,7 @@ async function reportFailure(
 ): Promise<void> {
   const ctx = err.ctx;
   const log = ctx.log ?? logger.child({ update_id: ctx.update.update_id });
-  log.error(
-    { err: err.error, ...telegramErrorFields(err.error) },
-    'update failed',
-  );
+  log.error(errorFields(err.error), 'update failed');
   const target = chatTargetOf(ctx);
   if (ctx.auth === undefined || target === undefined) return;
   try {

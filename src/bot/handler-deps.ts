@@ -1,6 +1,6 @@
 import type { Config } from '../config.ts';
 import type { ControlState } from '../queue/control-state.ts';
-import type { BrokerGateway } from '../queue/jobs.ts';
+import type { AlertJobData, BrokerGateway } from '../queue/jobs.ts';
 import type { FollowUps } from './call-broker.ts';
 import type { IntentStore } from './intents.ts';
 
@@ -16,4 +16,6 @@ export interface HandlerDeps {
   paper: boolean;
   /** Deadline for the best-effort reads a ticket shows (LTP, open count). */
   ticketReadDeadlineMs: number;
+  /** Publishes an alert to every recipient; see BotDeps.announce. */
+  announce: ((alert: AlertJobData, id: string) => Promise<void>) | undefined;
 }

@@ -6,7 +6,7 @@ import { escapeHtml } from './format.ts';
 
 export function renderHelp(role: Role, mode: 'paper' | 'live'): string {
   const lines = [
-    `<b>mStock trading bot</b> · you are a <b>${role}</b>`,
+    `<b>mStock trading bot</b> · you are ${role === 'admin' ? 'an' : 'a'} <b>${role}</b>`,
     mode === 'paper'
       ? 'Paper mode: orders go to a simulator, not to the exchange.'
       : 'Live mode: orders go to your mStock account.',

@@ -59,3 +59,15 @@ export function telegramErrorFields(err: unknown): Record<string, unknown> {
   }
   return { error: err instanceof Error ? err.message : String(err) };
 }
+
+/**
+ * Log fields for any error an update handler may throw: Bot API errors
+ * through {@link telegramErrorFields} (never their payload), anything
+ * else as pino's `err` with its stack.
+ */
+export function errorFields(err: unknown): Record<string, unknown> {
+  if (err instanceof GrammyError || err instanceof HttpError) {
+    return telegramErrorFields(err);
+  }
+  return { err };
+}

@@ -10,6 +10,8 @@ import {
   lowerCaseCommand,
 } from './command-text.ts';
 import type { BotContext } from './context.ts';
+import { QUEUE_DOWN_REPLY } from './call-broker.ts';
+import { withDeadline } from './deadline.ts';
 import { claimUpdate } from './dedupe.ts';
 import { sendHtml } from './send-html.ts';
 
@@ -26,6 +28,8 @@ export interface GateDeps {
   /** Off for the terminal chat, whose update ids restart at 1. */
   dedupe: boolean;
   paper: boolean;
+  /** Longest wait for the dedupe write before calling Redis down. */
+  redisDeadlineMs: number;
 }
 
 /** Sets `ctx.log` and `ctx.auth` for everything after it. */
@@ -40,21 +44,61 @@ export function identify(deps: GateDeps): MiddlewareFn<BotContext> {
   };
 }
 
-/** Invariant 1: a redelivered update does nothing. */
+/**
+ * Invariant 1: a redelivered update does nothing. This is also the first
+ * Redis call of every update, so a Redis outage is noticed here: an
+ * allowed user hears that the queue is unavailable, within
+ * `redisDeadlineMs`, and the update is dropped rather than half done.
+ */
 export function dropRedelivered(deps: GateDeps): MiddlewareFn<BotContext> {
   return async (ctx, next) => {
     if (!deps.dedupe) return next();
-    const first = await claimUpdate(
-      deps.redis,
-      deps.config.queuePrefix,
-      ctx.update.update_id,
-    );
+    let first: boolean;
+    try {
+      first = await withDeadline(
+        claimUpdate(deps.redis, deps.config.queuePrefix, ctx.update.update_id),
+        deps.redisDeadlineMs,
+        'update dedupe',
+      );
+    } catch (err) {
+      ctx.log.error({ err }, 'redis unavailable; update dropped');
+      await tellQueueDown(ctx, deps.paper);
+      return;
+    }
     if (!first) {
       ctx.log.info('redelivered update ignored');
       return;
     }
     await next();
   };
+}
+
+async function tellQueueDown(ctx: BotContext, paper: boolean) {
+  if (ctx.auth === undefined) return;
+  if (ctx.callbackQuery !== undefined) {
+    await ctx.answerCallbackQuery({ text: 'Unavailable; try again shortly.' });
+  }
+  const target = chatTargetOf(ctx);
+  const toUs =
+    ctx.callbackQuery !== undefined ||
+    (ctx.message !== undefined &&
+      ctx.message.forward_origin === undefined &&
+      (ctx.chat?.type === 'private' ||
+        isCommandToUs(ctx.message, ctx.me.username)));
+  if (target !== undefined && toUs) {
+    await sendHtml(ctx.api, target, QUEUE_DOWN_REPLY, {
+      paper,
+      logger: ctx.log,
+    });
+  }
+}
+
+function isCommandToUs(
+  message: Parameters<typeof commandTextOf>[0],
+  username: string,
+): boolean {
+  const command = commandTextOf(message);
+  return command !== undefined && isAddressedTo(command, username);
 }
 
 const EDIT_NOTICE =

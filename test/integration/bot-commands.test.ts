@@ -1,8 +1,16 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { setCommandMenus } from '../../src/bot/create-bot.ts';
-import { startBotHarness, type BotHarness } from '../support/bot-harness.ts';
+import { Redis } from 'ioredis';
+import { createBot, setCommandMenus } from '../../src/bot/create-bot.ts';
+import { ControlState } from '../../src/queue/control-state.ts';
 import {
+  memoryLogger,
+  startBotHarness,
+  testConfig,
+  type BotHarness,
+} from '../support/bot-harness.ts';
+import {
+  FakeGateway,
   sampleFunds,
   sampleHolding,
   sampleOrder,
@@ -11,6 +19,7 @@ import {
 } from '../support/fake-gateway.ts';
 import {
   ASHA,
+  BOT_INFO,
   DESK_GROUP,
   DESK_TOPIC,
   DEV,
@@ -19,7 +28,11 @@ import {
   STRANGER,
   textMessage,
 } from '../support/updates.ts';
-import { checkTelegramHtml, visibleText } from '../support/telegram-capture.ts';
+import {
+  checkTelegramHtml,
+  TelegramCapture,
+  visibleText,
+} from '../support/telegram-capture.ts';
 
 describe('commands', () => {
   let h: BotHarness;
@@ -249,8 +262,9 @@ describe('commands', () => {
     });
     const all = texts.join('\n');
     for (let i = 0; i < 120; i++) {
-      if (i !== 7)
-        {assert.ok(all.includes(`COMPANY ${i} & SONS LTD`), `row ${i}`);}
+      if (i !== 7) {
+        assert.ok(all.includes(`COMPANY ${i} & SONS LTD`), `row ${i}`);
+      }
     }
     assert.ok(all.includes('PADDED & CO XXX'));
     assert.match(texts.at(-1) ?? '', /Total: invested/);
@@ -364,6 +378,81 @@ describe('setCommandMenus', () => {
       assert.ok(h.logs.some((l) => l.msg === 'command menu not set'));
     } finally {
       await h.close();
+    }
+  });
+});
+
+describe('failures never crash an update', () => {
+  it('a handler that throws: logged, and the user told', async () => {
+    const h = startBotHarness();
+    try {
+      h.control.isHalted = () => Promise.reject(new Error('boom'));
+      await h.send(textMessage(ASHA, '/buy INFY 1'));
+      assert.match(
+        h.capture.texts(ASHA)[0] ?? '',
+        /Something went wrong with that request/,
+      );
+      assert.ok(h.logs.some((l) => l.msg === 'update failed'));
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('a reply Telegram refuses: logged, the update still ends', async () => {
+    const h = startBotHarness();
+    try {
+      h.gateway.done('funds', sampleFunds());
+      h.capture.failNext(
+        'sendMessage',
+        {
+          ok: false,
+          error_code: 403,
+          description: 'Forbidden: bot was blocked by the user',
+        },
+        { times: 2 },
+      );
+      await h.send(textMessage(RAVI, '/funds'));
+      const failed = h.logs.find((l) => l.msg === 'update failed');
+      assert.equal(failed?.error_code, 403);
+      assert.doesNotMatch(JSON.stringify(h.logs), /Available cash/);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('Redis down: an allowed user hears "unavailable" within the deadline (FR-17)', async () => {
+    const capture = new TelegramCapture();
+    const logs: Record<string, unknown>[] = [];
+    // Nothing listens on port 1: commands wait in the offline queue.
+    const dead = new Redis('redis://127.0.0.1:1', {
+      maxRetriesPerRequest: null,
+      retryStrategy: () => 100,
+      lazyConnect: true,
+    });
+    dead.on('error', () => undefined);
+    const config = testConfig('t-redis-down');
+    const bot = createBot({
+      config,
+      gateway: new FakeGateway().done('funds', sampleFunds()),
+      control: new ControlState(dead, config.queuePrefix),
+      redis: dead,
+      logger: memoryLogger(logs),
+      botConfig: { botInfo: BOT_INFO, client: capture.clientOptions() },
+      apiSafety: { throttle: false },
+      redisDeadlineMs: 200,
+    });
+    try {
+      const started = Date.now();
+      await bot.handleUpdate(textMessage(RAVI, '/funds'));
+      await bot.handleUpdate(textMessage(STRANGER, '/funds'));
+      assert.ok(Date.now() - started < 2000);
+      assert.match(capture.texts(RAVI)[0] ?? '', /job queue is not reachable/);
+      assert.equal(capture.texts(STRANGER).length, 0);
+      assert.ok(
+        logs.some((l) => l.msg === 'redis unavailable; update dropped'),
+      );
+    } finally {
+      dead.disconnect();
     }
   });
 });

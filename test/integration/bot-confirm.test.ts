@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Update } from 'grammy/types';
 import { createBot } from '../../src/bot/create-bot.ts';
+import type { AlertJobData } from '../../src/queue/jobs.ts';
 import type { CapturedCall } from '../support/telegram-capture.ts';
 import {
   startBotHarness,
@@ -350,10 +351,10 @@ describe('/panic and /resume', () => {
     assert.equal(await h.control.isHalted(), false, 'nothing before Confirm');
 
     const original = h.gateway.call.bind(h.gateway);
-    h.gateway.call = (async (name: never, data: never, options: never) => {
+    h.gateway.call = async (name: never, data: never, options: never) => {
       if (name === 'panic') haltedWhenCalled = await h.control.isHalted();
       return original(name, data, options);
-    });
+    };
     await h.send(press(ASHA, buttons[0], ticket));
 
     assert.equal(haltedWhenCalled, true, 'halted before the panic job');
@@ -422,5 +423,76 @@ describe('/panic and /resume', () => {
     assert.equal(await h.control.isHalted(), false);
     assert.equal((await h.control.haltInfo()).by, DEV);
     assert.match(h.capture.texts(DEV).at(-1) ?? '', /Trading resumed/);
+  });
+
+  it('announces the halt and the resume to every alert recipient, once', async () => {
+    const announced: { alert: AlertJobData; id: string }[] = [];
+    const a = startBotHarness({
+      announce: (alert, id) => {
+        announced.push({ alert, id });
+        return Promise.resolve();
+      },
+    });
+    try {
+      a.gateway.done('orders', []);
+      a.gateway.done('panic', {
+        openBefore: 0,
+        cancelled: [],
+        alreadyClosed: [],
+        failed: [],
+        stillOpen: [],
+        verified: true,
+      });
+      const panic = await ticketFor(a, ASHA, '/panic');
+      await a.send(press(ASHA, panic.buttons[0], panic.ticket));
+      // A second panic while halted changes nothing, so says nothing.
+      const again = await ticketFor(a, ASHA, '/panic');
+      await a.send(press(ASHA, again.buttons[0], again.ticket));
+      const resume = await ticketFor(a, DEV, '/resume');
+      await a.send(press(DEV, resume.buttons[0], resume.ticket, DEV));
+
+      assert.deepEqual(
+        announced.map((x) => [x.alert.event, x.alert.mode, x.id]),
+        [
+          [
+            { kind: 'halt', change: 'halted', by: ASHA },
+            'paper',
+            `halt-${panic.buttons[0].slice(2)}`,
+          ],
+          [
+            { kind: 'halt', change: 'resumed', by: DEV },
+            'paper',
+            `resume-${resume.buttons[0].slice(2)}`,
+          ],
+        ],
+      );
+      assert.equal(a.gateway.callsOf('panic').length, 2);
+    } finally {
+      await a.close();
+    }
+  });
+
+  it('a failing announcement does not stop the panic', async () => {
+    const a = startBotHarness({
+      announce: () => Promise.reject(new Error('alerts queue down')),
+    });
+    try {
+      a.gateway.done('orders', []);
+      a.gateway.done('panic', {
+        openBefore: 0,
+        cancelled: [],
+        alreadyClosed: [],
+        failed: [],
+        stillOpen: [],
+        verified: true,
+      });
+      const panic = await ticketFor(a, ASHA, '/panic');
+      await a.send(press(ASHA, panic.buttons[0], panic.ticket));
+      assert.equal(await a.control.isHalted(), true);
+      assert.equal(a.gateway.callsOf('panic').length, 1);
+      assert.ok(a.logs.some((l) => l.msg === 'halt alert not published'));
+    } finally {
+      await a.close();
+    }
   });
 });

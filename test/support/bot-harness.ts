@@ -4,7 +4,11 @@ import type { Update } from 'grammy/types';
 import type { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../../src/config.ts';
 import type { BotContext } from '../../src/bot/context.ts';
-import { createBot, whenFollowUpsIdle } from '../../src/bot/create-bot.ts';
+import {
+  createBot,
+  whenFollowUpsIdle,
+  type BotDeps,
+} from '../../src/bot/create-bot.ts';
 import { createLogger, type Logger } from '../../src/logger.ts';
 import { ControlState } from '../../src/queue/control-state.ts';
 import { FakeGateway } from './fake-gateway.ts';
@@ -40,6 +44,7 @@ export interface HarnessOptions {
   users?: string;
   alertChatIds?: string;
   now?: () => number;
+  announce?: BotDeps['announce'];
 }
 
 export function memoryLogger(lines: Record<string, unknown>[]): Logger {
@@ -103,6 +108,8 @@ export function startBotHarness(options: HarnessOptions = {}): BotHarness {
       networkRetryDelayMs: 10,
     },
     ticketReadDeadlineMs: 200,
+    redisDeadlineMs: 300,
+    ...(options.announce !== undefined ? { announce: options.announce } : {}),
   });
   return {
     bot,
