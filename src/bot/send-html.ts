@@ -6,6 +6,7 @@ import { splitHtml, TELEGRAM_TEXT_LIMIT } from './split-message.ts';
 import {
   isNotModified,
   isParseError,
+  isThreadGone,
   telegramErrorFields,
 } from './telegram-errors.ts';
 
@@ -47,7 +48,11 @@ export function composeParts(html: string, paper: boolean): string[] {
   return parts.map((part, i) => header(paper, i, parts.length) + part);
 }
 
-/** Sends every part in order; throws the first error that is not a parse error. */
+/**
+ * Sends every part in order; throws the first error that is neither a
+ * parse error (resent as plain text) nor a vanished forum topic (resent
+ * to the chat itself).
+ */
 export async function sendHtml(
   api: Api,
   target: ChatTarget,
@@ -56,33 +61,38 @@ export async function sendHtml(
 ): Promise<Message.TextMessage[]> {
   const parts = composeParts(html, options.paper);
   const sent: Message.TextMessage[] = [];
+  let threadId = target.threadId;
   for (const [i, text] of parts.entries()) {
-    const last = i === parts.length - 1;
-    const common = {
-      ...(target.threadId !== undefined
-        ? { message_thread_id: target.threadId }
-        : {}),
-      link_preview_options: { is_disabled: true },
-      ...(last && options.replyMarkup !== undefined
+    const markup =
+      i === parts.length - 1 && options.replyMarkup !== undefined
         ? { reply_markup: options.replyMarkup }
-        : {}),
-    };
+        : {};
+    const send = (body: string, html: boolean) =>
+      api.sendMessage(target.chatId, body, {
+        ...(threadId !== undefined ? { message_thread_id: threadId } : {}),
+        link_preview_options: { is_disabled: true },
+        ...markup,
+        ...(html ? { parse_mode: 'HTML' as const } : {}),
+      });
     try {
-      sent.push(
-        await api.sendMessage(target.chatId, text, {
-          ...common,
-          parse_mode: 'HTML',
-        }),
-      );
+      sent.push(await send(text, true));
     } catch (err) {
+      if (threadId !== undefined && isThreadGone(err)) {
+        // The topic was closed or deleted: the chat itself still works.
+        options.logger?.warn(
+          { chat_id: target.chatId, thread_id: threadId },
+          'forum topic gone; answering in the chat',
+        );
+        threadId = undefined;
+        sent.push(await send(text, true));
+        continue;
+      }
       if (!isParseError(err)) throw err;
       options.logger?.warn(
         { chat_id: target.chatId, ...telegramErrorFields(err) },
         'html rejected; sending plain text',
       );
-      sent.push(
-        await api.sendMessage(target.chatId, htmlToPlain(text), common),
-      );
+      sent.push(await send(htmlToPlain(text), false));
     }
   }
   return sent;

@@ -16,6 +16,15 @@ export function isParseError(err: unknown): boolean {
   );
 }
 
+/** The forum topic a reply was meant for was closed or deleted. */
+export function isThreadGone(err: unknown): boolean {
+  return (
+    err instanceof GrammyError &&
+    err.error_code === 400 &&
+    /message thread not found|topic_closed|topic_deleted/i.test(err.description)
+  );
+}
+
 export function isNotModified(err: unknown): boolean {
   return (
     err instanceof GrammyError &&

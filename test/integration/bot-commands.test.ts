@@ -292,6 +292,18 @@ describe('FR-16: command forms in a group', () => {
     assert.equal(reply?.payload.message_thread_id, DESK_TOPIC);
   });
 
+  it('answers in the chat when the topic is gone', async () => {
+    h.capture.failNext('sendMessage', {
+      ok: false,
+      error_code: 400,
+      description: 'Bad Request: message thread not found',
+    });
+    await h.send(inGroup(ASHA, '/ltp RELIANCE'));
+    const [reply] = h.capture.messages(DESK_GROUP);
+    assert.equal(reply?.payload.message_thread_id, undefined);
+    assert.match(h.capture.texts(DESK_GROUP)[0] ?? '', /NSE:RELIANCE/);
+  });
+
   it('/panic@OtherBot does nothing at all', async () => {
     await h.send(inGroup(ASHA, '/panic@OtherBot'));
     await h.send(inGroup(ASHA, '/frob@OtherBot'));
