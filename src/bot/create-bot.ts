@@ -132,8 +132,11 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
     if (target === undefined) return;
     const command = commandTextOf(ctx.message);
     if (command !== undefined) {
-      // `/panic@some_other_bot` is for that bot; stay silent.
+      // `/panic@some_other_bot` is for that bot; stay silent. In a group
+      // a bare `/roll` may be for another bot too: only a command named
+      // to us gets the hint there.
       if (!isAddressedTo(command, ctx.me.username)) return;
+      if (ctx.chat.type !== 'private' && command.target === undefined) return;
       await sendHtml(ctx.api, target, unknownCommandHint(), { paper });
       return;
     }

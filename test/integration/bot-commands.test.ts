@@ -292,6 +292,11 @@ describe('FR-16: command forms in a group', () => {
     assert.equal(reply?.payload.message_thread_id, DESK_TOPIC);
   });
 
+  it('an unknown command named to us gets the hint in the group', async () => {
+    await h.send(inGroup(ASHA, '/roll@our_trader_bot'));
+    assert.match(h.capture.texts(DESK_GROUP)[0] ?? '', /Unknown command/);
+  });
+
   it('answers in the chat when the topic is gone', async () => {
     h.capture.failNext('sendMessage', {
       ok: false,
@@ -307,6 +312,8 @@ describe('FR-16: command forms in a group', () => {
   it('/panic@OtherBot does nothing at all', async () => {
     await h.send(inGroup(ASHA, '/panic@OtherBot'));
     await h.send(inGroup(ASHA, '/frob@OtherBot'));
+    // A bare unknown command in a group may be another bot's, too.
+    await h.send(inGroup(ASHA, '/roll'));
     assert.equal(h.capture.calls.length, 0);
     assert.equal(h.gateway.calls.length, 0);
   });
