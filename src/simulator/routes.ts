@@ -111,6 +111,12 @@ export function createTypeARouter(deps: RouteDeps) {
     return data;
   };
 
+  // TODO(simulator): scriptmaster (CSV), historical and intraday candles,
+  // margins/orders, convertposition and the basket routes answer 404; add
+  // each when the client starts calling it.
+  // TODO(simulator): the broker's rate limits are not enforced (only the
+  // `rate-limited` fault answers 429); enforce them per category when a
+  // test needs organic 429s.
   const routes: Route[] = [
     {
       methods: ['POST'],

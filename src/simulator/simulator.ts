@@ -54,6 +54,10 @@ export { SimulatorError } from './errors.ts';
  * keeps a paper account (cash, holdings, positions, order and trade
  * books) over a seeded random-walk market, and lets tests script faults.
  * Paper trading, the demo and every test run against it.
+ *
+ * TODO(simulator): there is no WebSocket feed (ticks, order and trade
+ * updates); add one when the client watches fills over the socket
+ * instead of polling the order book.
  */
 
 export interface SeedHolding {
