@@ -44,7 +44,7 @@ import {
 
 export type { Fault, FaultMatch } from './faults.ts';
 export type { SimRequest } from './http-io.ts';
-export type { BookOrderRow } from './wire.ts';
+export type { BookOrderRow, QuotePriceUnit, TagEcho } from './wire.ts';
 export { generatePaperCredentials } from './credentials.ts';
 export { SimulatorError } from './errors.ts';
 
