@@ -109,7 +109,8 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
     redisDeadlineMs: deps.redisDeadlineMs ?? 3000,
   };
 
-  // Polling errors outside any update (the runner's own) end up here.
+  // Only what escapes the boundary below lands here (nothing should);
+  // it is logged so the runner never sees an update fail.
   bot.catch((err) => {
     logger.error(
       { update_id: err.ctx.update.update_id, ...errorFields(err.error) },

@@ -43,6 +43,9 @@ function header(paper: boolean, index: number, count: number): string {
 }
 
 /** Splits and marks a message the way {@link sendHtml} will send it. */
+// TODO(bot): a very long reply (hundreds of orders) arrives as many
+// messages; send a summary plus a file instead once replies can carry
+// documents (the terminal chat and the capture would need to show them).
 export function composeParts(html: string, paper: boolean): string[] {
   const parts = splitHtml(html, TELEGRAM_TEXT_LIMIT - HEADER_ROOM);
   return parts.map((part, i) => header(paper, i, parts.length) + part);
