@@ -145,10 +145,7 @@ export class TelegramCapture {
 
   /** The same answers as an API transformer (nothing goes below it). */
   readonly transformer: Transformer = (_prev, method, payload) => {
-    const answer = this.answer(
-      method,
-      (payload ?? {}),
-    );
+    const answer = this.answer(method, payload ?? {});
     if (answer === 'network') {
       return Promise.reject(new Error('socket hang up (scripted)'));
     }
