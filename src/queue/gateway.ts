@@ -42,6 +42,7 @@ const READY_WAIT_MS = 1_000;
 /** A `pending` job is followed this long, then reported as unanswered. */
 const SETTLE_CAP_MS = 10 * 60_000;
 const DEFAULT_DEADLINE_MS = 8_000;
+const CLOSE_WAIT_MS = 2_000;
 
 const JOB_DEFAULTS = {
   attempts: 1,
@@ -82,61 +83,73 @@ export async function createBrokerGateway(
     logger,
     name: 'gateway-producer',
   });
-  const listener = createPatientConnection(options.redisUrl, {
+  // Only a template: each QueueEvents duplicates it for its blocking XREAD.
+  const listenerTemplate = createPatientConnection(options.redisUrl, {
     logger,
     name: 'gateway-events',
+    lazy: true,
   });
   const queues = {
     broker: new Queue(QUEUE_NAMES.broker, { connection: producer, prefix }),
     orders: new Queue(QUEUE_NAMES.orders, { connection: producer, prefix }),
   };
-  // From '$' BullMQ reads only what arrives while an XREAD is pending, so
-  // an event landing between two reads would be lost; an explicit id has
-  // no such gap. A minute back covers clock differences with Redis.
-  const lastEventId = `${Date.now() - 60_000}-0`;
-  const events = {
-    broker: new QueueEvents(QUEUE_NAMES.broker, {
-      connection: listener,
-      prefix,
-      lastEventId,
-    }),
-    orders: new QueueEvents(QUEUE_NAMES.orders, {
-      connection: listener,
-      prefix,
-      lastEventId,
-    }),
-  };
-  // BullMQ re-emits errors of its duplicate connections on these.
-  for (const [name, emitter] of [
-    ...Object.entries(queues),
-    ...Object.entries(events).map(([n, e]) => [`${n}-events`, e] as const),
-  ]) {
-    logConnectionErrors(emitter, { logger, name: `gateway-${name}` });
+  for (const [name, queue] of Object.entries(queues)) {
+    logConnectionErrors(queue, { logger, name: `gateway-${name}` });
   }
   let closing = false;
 
+  // QueueEvents are made once Redis has answered: BullMQ cannot close one
+  // whose first connection never succeeded (its close waits for it).
+  let events: Record<'broker' | 'orders', QueueEvents> | null = null;
+  const startEvents = () => {
+    if (events !== null || closing) return;
+    // From '$' BullMQ reads only what arrives while an XREAD is pending,
+    // so an event landing between two reads would be lost; an explicit id
+    // has no such gap. A minute back covers clock differences with Redis.
+    const lastEventId = `${Date.now() - 60_000}-0`;
+    const make = (name: 'broker' | 'orders') => {
+      const queueEvents = new QueueEvents(QUEUE_NAMES[name], {
+        connection: listenerTemplate,
+        prefix,
+        lastEventId,
+      });
+      // BullMQ re-emits errors of its own connection here.
+      logConnectionErrors(queueEvents, {
+        logger,
+        name: `gateway-${name}-events`,
+      });
+      return queueEvents;
+    };
+    events = { broker: make('broker'), orders: make('orders') };
+  };
+  producer.once('ready', startEvents);
+
   // Ready at once when Redis is up; a gateway made while it is down still
   // starts, and answers "not reachable" until Redis is back.
-  await Promise.all([
-    waitForReady(producer, READY_WAIT_MS),
-    waitForReady(listener, READY_WAIT_MS),
-  ]);
+  await waitForReady(producer, READY_WAIT_MS);
 
-  async function isReachable(queue: 'broker' | 'orders'): Promise<boolean> {
+  /** The queue's event stream once Redis answers, or null if it does not. */
+  async function reachableEvents(
+    queue: 'broker' | 'orders',
+  ): Promise<QueueEvents | null> {
     const up = await waitForReady(producer, READY_WAIT_MS);
-    if (!up) return false;
-    return withTimeout(
-      events[queue].waitUntilReady().then(() => true),
+    if (!up) return null;
+    startEvents();
+    const queueEvents = events?.[queue];
+    if (queueEvents === undefined) return null;
+    const ready = await withTimeout(
+      queueEvents.waitUntilReady().then(() => true),
       READY_WAIT_MS,
       false,
     );
+    return ready ? queueEvents : null;
   }
 
-  function waitForEnd(job: Job, queue: 'broker' | 'orders'): Promise<JobEnd> {
+  function waitForEnd(job: Job, queueEvents: QueueEvents): Promise<JobEnd> {
     return new Promise((resolve) => {
       const cap = setTimeout(() => resolve({ kind: 'timeout' }), settleCapMs);
       // BullMQ's own ttl, a little later, only cleans up its listeners.
-      job.waitUntilFinished(events[queue], settleCapMs + 5_000).then(
+      job.waitUntilFinished(queueEvents, settleCapMs + 5_000).then(
         (value: unknown) => {
           clearTimeout(cap);
           resolve({ kind: 'completed', value });
@@ -197,7 +210,8 @@ export async function createBrokerGateway(
       }
 
       const queue = queueFor(name);
-      if (closing || !(await isReachable(queue))) {
+      const queueEvents = closing ? null : await reachableEvents(queue);
+      if (queueEvents === null) {
         return { status: 'failed', message: QUEUE_DOWN_MESSAGE };
       }
 
@@ -222,7 +236,7 @@ export async function createBrokerGateway(
         };
       }
       const id = job.id ?? jobId ?? '';
-      const ended = waitForEnd(job, queue);
+      const ended = waitForEnd(job, queueEvents);
 
       const deadlineMs = callOptions.deadlineMs ?? DEFAULT_DEADLINE_MS;
       let deadline: NodeJS.Timeout | undefined;
@@ -259,11 +273,19 @@ export async function createBrokerGateway(
     async close() {
       if (closing) return;
       closing = true;
+      producer.off('ready', startEvents);
+      // Bounded: a QueueEvents whose connection died before its first
+      // answer would wait for it forever.
       await Promise.all([
-        ...Object.values(events).map((e) => e.close()),
+        ...Object.values(events ?? {}).map((e) =>
+          withTimeout(e.close(), CLOSE_WAIT_MS, undefined),
+        ),
         ...Object.values(queues).map((q) => q.close()),
       ]);
-      await Promise.all([closeConnection(producer), closeConnection(listener)]);
+      await Promise.all([
+        closeConnection(producer),
+        closeConnection(listenerTemplate),
+      ]);
     },
   };
   return gateway;

@@ -30,6 +30,11 @@ export function reconnectDelayMs(attempt: number): number {
 
 export interface ConnectionOptions {
   logger: Logger;
+  /**
+   * Do not connect: a template BullMQ duplicates for its blocking
+   * connections (they connect when BullMQ starts them).
+   */
+  lazy?: boolean;
   /** Names the connection in logs and in Redis' CLIENT LIST. */
   name: string;
   /** Minimum time between two logged errors; default 30 s. */
@@ -72,6 +77,7 @@ function open(
   const redis = new Redis(redisUrl, {
     connectionName: options.name,
     retryStrategy: reconnectDelayMs,
+    lazyConnect: options.lazy ?? false,
     ...extra,
   });
   logConnectionErrors(redis, options);

@@ -71,7 +71,12 @@ export interface BrokerWorkers {
   reportBrokerStatus(update: BrokerStatusUpdate): Promise<void>;
   /** The same, fire-and-forget, for a broker client's status hook. */
   onStatusTarget: BrokerStatusListener;
-  close(): Promise<void>;
+  /**
+   * Stops taking jobs and waits (up to `closeTimeoutMs`) for running ones.
+   * `force` drops running jobs at once, as a crash would: their locks
+   * lapse, read jobs run again elsewhere, order jobs fail as stalled.
+   */
+  close(options?: { force?: boolean }): Promise<void>;
 }
 
 /** A session sample is re-published at least this often (for /status). */
@@ -251,11 +256,12 @@ export async function startBrokerWorkers(
   return {
     reportBrokerStatus,
     onStatusTarget,
-    async close() {
+    async close(closeOptions = {}) {
       const timeout = timings.closeTimeoutMs ?? 15_000;
+      const force = closeOptions.force ?? false;
       await Promise.all([
-        closeWorker(brokerWorker, timeout, logger),
-        closeWorker(ordersWorker, timeout, logger),
+        closeWorker(brokerWorker, { force, timeoutMs: timeout }, logger),
+        closeWorker(ordersWorker, { force, timeoutMs: timeout }, logger),
       ]);
       await alerts.close();
       await brokerQueue.close();
@@ -268,22 +274,34 @@ function unknownJob(name: string, queue: string): ChatSafeError {
   return new ChatSafeError(`The ${queue} queue has no job called "${name}".`);
 }
 
-/** Waits for running jobs, but not forever: then closes hard. */
+/**
+ * Waits for running jobs, but not forever. BullMQ fixes a close as
+ * graceful or forced at the first call, so a hung job cannot be forced
+ * out later: past the timeout we stop waiting, and the job's lock lapses
+ * like a crashed worker's (an order job then fails as stalled).
+ */
 async function closeWorker(
   worker: Worker,
-  timeoutMs: number,
+  options: { force: boolean; timeoutMs: number },
   logger: Logger,
 ): Promise<void> {
-  const graceful = worker.close();
+  const closing = worker.close(options.force).then(
+    () => true,
+    (err: unknown) => {
+      logger.warn({ err, queue: worker.name }, 'worker close failed');
+      return true;
+    },
+  );
   const ended = await Promise.race([
-    graceful.then(() => true),
-    sleep(timeoutMs, false, { ref: false }),
+    closing,
+    sleep(options.timeoutMs, false, { ref: false }),
   ]);
   if (!ended) {
-    logger.warn({ queue: worker.name }, 'worker did not stop in time; forcing');
-    await worker.close(true);
+    logger.warn(
+      { queue: worker.name },
+      'worker did not stop in time; leaving its jobs to the stall check',
+    );
   }
-  await graceful;
 }
 
 /**

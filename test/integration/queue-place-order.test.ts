@@ -1,0 +1,267 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { BrokerError } from '../../src/mstock/errors.ts';
+import { ORDER_STALLED_MESSAGE } from '../../src/queue/gateway.ts';
+import { HALTED_MESSAGE } from '../../src/queue/job-errors.ts';
+import type {
+  CallOutcome,
+  JobData,
+  PlaceOrderResult,
+} from '../../src/queue/jobs.ts';
+import { istText } from '../support/fake-broker-client.ts';
+import {
+  startHarness,
+  waitFor,
+  type Harness,
+} from '../support/queue-harness.ts';
+
+let seq = 0;
+
+/** A fresh confirmed intent: its own id and tag. */
+function intent(
+  fields: Partial<JobData<'place-order'>['request']> = {},
+): JobData<'place-order'> {
+  seq += 1;
+  const intentId = `i-${Date.now().toString(36)}-${seq}`;
+  return {
+    intentId,
+    requestedBy: 42,
+    request: {
+      exchange: 'NSE',
+      symbol: 'INFY',
+      side: 'BUY',
+      quantity: 5,
+      orderType: 'LIMIT',
+      price: 1500,
+      product: 'CNC',
+      tag: intentId.slice(0, 20),
+      ...fields,
+    },
+  };
+}
+
+function result(outcome: CallOutcome<PlaceOrderResult>): PlaceOrderResult {
+  assert.equal(outcome.status, 'done', JSON.stringify(outcome));
+  return (outcome as { value: PlaceOrderResult }).value;
+}
+
+describe('place-order', { timeout: 30_000 }, () => {
+  let h: Harness;
+
+  before(async () => {
+    h = await startHarness('place');
+  });
+  after(async () => {
+    await h.close();
+  });
+  beforeEach(async () => {
+    await h.control.resume(1);
+    h.client.echoTags = true;
+  });
+
+  it('submits an order and returns it as the book shows it', async () => {
+    const data = intent();
+    const placed = result(await h.gateway.call('place-order', data));
+    assert.equal(placed.outcome, 'submitted');
+    assert.ok(placed.outcome === 'submitted');
+    assert.equal(placed.confirmedBy, 'broker-reply');
+    assert.equal(placed.order?.orderId, placed.orderId);
+    assert.equal(placed.order?.tag, data.request.tag);
+  });
+
+  it('refuses while halted and sends nothing', async () => {
+    await h.control.halt(7);
+    const before = h.client.count('placeOrder');
+    const outcome = await h.gateway.call('place-order', intent());
+    assert.deepEqual(outcome, { status: 'failed', message: HALTED_MESSAGE });
+    assert.equal(h.client.count('placeOrder'), before);
+  });
+
+  it('posts one order for one intent sent as two jobs', async () => {
+    const data = intent();
+    const before = h.client.count('placeOrder');
+    const first = result(
+      await h.gateway.call('place-order', data, {
+        jobId: `${data.intentId}-a`,
+      }),
+    );
+    const second = result(
+      await h.gateway.call('place-order', data, {
+        jobId: `${data.intentId}-b`,
+      }),
+    );
+    assert.equal(h.client.count('placeOrder') - before, 1);
+    assert.ok(first.outcome === 'submitted' && second.outcome === 'submitted');
+    assert.equal(second.orderId, first.orderId);
+  });
+
+  it('posts one order when two workers run the same intent at once', async () => {
+    const second = await h.addWorkers();
+    h.client.delays.placeOrder = 300;
+    try {
+      const data = intent();
+      const before = h.client.count('placeOrder');
+      const [a, b] = await Promise.all([
+        h.gateway.call('place-order', data, { jobId: `${data.intentId}-x` }),
+        h.gateway.call('place-order', data, { jobId: `${data.intentId}-y` }),
+      ]);
+      assert.equal(h.client.count('placeOrder') - before, 1);
+      const ra = result(a);
+      const rb = result(b);
+      assert.ok(ra.outcome === 'submitted' && rb.outcome === 'submitted');
+      assert.equal(ra.orderId, rb.orderId);
+    } finally {
+      delete h.client.delays.placeOrder;
+      await second.close();
+    }
+  });
+
+  it('finds an order whose reply was lost by its tag, without a second POST', async () => {
+    h.client.scriptPlace({ kind: 'unknown-after-record' });
+    const data = intent();
+    const before = h.client.count('placeOrder');
+    const placed = result(await h.gateway.call('place-order', data));
+    assert.ok(placed.outcome === 'submitted', JSON.stringify(placed));
+    assert.equal(placed.confirmedBy, 'order-tag');
+    assert.equal(placed.order?.tag, data.request.tag);
+    assert.equal(h.client.count('placeOrder') - before, 1);
+  });
+
+  it('finds it by symbol, side, quantity and time when tags are not echoed', async () => {
+    // A broker that drops tags drops all of them: start from an empty book.
+    h.client.clearBook();
+    h.client.echoTags = false;
+    h.client.scriptPlace({ kind: 'unknown-after-record' });
+    const data = intent({ symbol: 'M&M', quantity: 3, price: 2900.5 });
+    const placed = result(await h.gateway.call('place-order', data));
+    assert.ok(placed.outcome === 'submitted', JSON.stringify(placed));
+    assert.equal(placed.confirmedBy, 'order-fields');
+    assert.equal(placed.order?.symbol, 'M&M');
+  });
+
+  it('reports unknown when the order is not in the book, and never re-posts', async () => {
+    h.client.scriptPlace({ kind: 'unknown-without-record' });
+    const data = intent({ symbol: 'TCS' });
+    const before = h.client.count('placeOrder');
+    const first = result(
+      await h.gateway.call('place-order', data, {
+        jobId: `${data.intentId}-1`,
+      }),
+    );
+    assert.equal(first.outcome, 'unknown');
+    assert.match(
+      first.outcome === 'unknown' ? first.detail : '',
+      /not in the order book.*Check \/orders/,
+    );
+
+    // The broker shows the order late; the same intent run again finds it.
+    const late = h.client.addOrder({
+      symbol: 'TCS',
+      quantity: 5,
+      price: 1500,
+      tag: data.request.tag,
+      placedAt: istText(Date.now()),
+    });
+    const second = result(
+      await h.gateway.call('place-order', data, {
+        jobId: `${data.intentId}-2`,
+      }),
+    );
+    assert.ok(second.outcome === 'submitted');
+    assert.equal(second.orderId, late.orderId);
+    assert.equal(h.client.count('placeOrder') - before, 1);
+  });
+
+  it('keeps a broker refusal final for the intent', async () => {
+    h.client.scriptPlace({
+      kind: 'error',
+      error: new BrokerError(
+        'input',
+        'The exchange is closed; try again in market hours.',
+      ),
+    });
+    const data = intent();
+    const before = h.client.count('placeOrder');
+    for (const suffix of ['1', '2']) {
+      const outcome = await h.gateway.call('place-order', data, {
+        jobId: `${data.intentId}-${suffix}`,
+      });
+      assert.deepEqual(outcome, {
+        status: 'failed',
+        message: 'The exchange is closed; try again in market hours.',
+      });
+    }
+    assert.equal(h.client.count('placeOrder') - before, 1);
+  });
+
+  it('reports an intent sent before a halt without sending it again', async () => {
+    const data = intent();
+    const first = result(
+      await h.gateway.call('place-order', data, {
+        jobId: `${data.intentId}-1`,
+      }),
+    );
+    await h.control.halt(7);
+    const before = h.client.count('placeOrder');
+    const again = result(
+      await h.gateway.call('place-order', data, {
+        jobId: `${data.intentId}-2`,
+      }),
+    );
+    assert.deepEqual(again, first);
+    assert.equal(h.client.count('placeOrder'), before);
+  });
+
+  it('says submitted, not filled, when the book shows the order rejected', async () => {
+    h.client.scriptPlace({
+      kind: 'ok',
+      state: 'rejected',
+      statusMessage: 'RMS: FUND LIMIT INSUFFICIENT',
+    });
+    const placed = result(await h.gateway.call('place-order', intent()));
+    assert.ok(placed.outcome === 'submitted');
+    assert.equal(placed.order?.state, 'rejected');
+  });
+});
+
+describe('a stalled order job', { timeout: 30_000 }, () => {
+  it('fails for review instead of running again', async () => {
+    const timings = { lockDurationMs: 1_000, stalledIntervalMs: 300 };
+    const h = await startHarness('stall', { timings });
+    try {
+      // The POST never returns: the process is about to die.
+      h.client.placeGate = new Promise<void>(() => {});
+      const data = intent();
+      const pending = h.gateway.call('place-order', data, {
+        deadlineMs: 15_000,
+      });
+      await waitFor(
+        'the POST to start',
+        () => h.client.count('placeOrder') === 1,
+      );
+
+      // The worker dies mid-POST; another one is running.
+      await h.workers.close({ force: true });
+      // A minute on, so the dead worker's claim no longer looks in flight.
+      await h.addWorkers({ timings, now: () => Date.now() + 60_000 });
+
+      const outcome = await pending;
+      assert.deepEqual(outcome, {
+        status: 'failed',
+        message: ORDER_STALLED_MESSAGE,
+      });
+      assert.equal(h.client.count('placeOrder'), 1);
+
+      // The user tries the same intent again: reconciled, not re-posted.
+      const retry = result(
+        await h.gateway.call('place-order', data, {
+          jobId: `${data.intentId}-r`,
+        }),
+      );
+      assert.equal(retry.outcome, 'unknown');
+      assert.equal(h.client.count('placeOrder'), 1);
+    } finally {
+      await h.close();
+    }
+  });
+});
