@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.ts';
@@ -29,6 +30,20 @@ export const WATCH_ORDERS_JOB = 'watch-orders';
 /** Scheduler id: one per deployment, whatever the number of workers. */
 const SCHEDULER_ID = 'watch-orders';
 
+/**
+ * Ticks do not overlap: a slow book read (the broker's data limit is one
+ * call a second) would otherwise let an older look overwrite a newer
+ * snapshot. The lock outlives any sane tick and is released at its end.
+ */
+const TICK_LOCK_MS = 30_000;
+
+// KEYS[1] lock; ARGV[1] token. Deletes the lock only if it is still ours.
+const RELEASE_SCRIPT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0`;
+
 export interface OrderWatcherOptions {
   /** A patient connection (waits out a Redis blip). */
   redis: Redis;
@@ -43,7 +58,7 @@ export interface OrderWatcherOptions {
 export interface TickResult {
   /** False when the tick decided not to read the book. */
   polled: boolean;
-  reason?: 'offline' | 'idle' | 'book-unreadable';
+  reason?: 'offline' | 'idle' | 'busy' | 'book-unreadable';
   /** Changes found (each enqueued, possibly as an already-kept id). */
   changes: OrderChange[];
 }
@@ -101,62 +116,84 @@ export function createOrderWatcher(options: OrderWatcherOptions): OrderWatcher {
     await batch.exec();
   }
 
+  async function withTickLock(
+    work: () => Promise<TickResult>,
+  ): Promise<TickResult> {
+    const token = randomUUID();
+    const locked = await redis.set(
+      keys.watchLock,
+      token,
+      'PX',
+      TICK_LOCK_MS,
+      'NX',
+    );
+    if (locked !== 'OK') return { polled: false, reason: 'busy', changes: [] };
+    try {
+      return await work();
+    } finally {
+      await redis.eval(RELEASE_SCRIPT, 1, keys.watchLock, token);
+    }
+  }
+
+  async function tick(): Promise<TickResult> {
+    const snapshot = await loadSnapshot();
+    const anyOpen = [...snapshot.values()].some((e) => e.state === 'open');
+    if (!anyOpen && !(await hasRecentActivity(redis, prefix))) {
+      return { polled: false, reason: 'idle', changes: [] };
+    }
+
+    const orders = await readBook();
+    if (orders === null) {
+      return { polled: false, reason: 'book-unreadable', changes: [] };
+    }
+
+    const at = now();
+    const [ownRecent, placing] = await Promise.all([
+      recentOwnOrders(redis, prefix, at),
+      intents.placingCount(),
+    ]);
+    const diff = diffOrders(snapshot, orders, {
+      ownRecent,
+      placing: placing > 0,
+    });
+
+    // Alerts first, snapshot second: a crash in between repeats the
+    // same alert ids next tick, which the queue ignores.
+    for (const change of diff.changes) {
+      await enqueueAlert(
+        alerts,
+        {
+          event: {
+            kind: 'order',
+            change: change.change,
+            order: change.order,
+            previousFilled: change.previousFilled,
+          },
+          mode,
+          at,
+        },
+        change.jobId,
+      );
+      logger.info(
+        {
+          order_id: change.order.orderId,
+          change: change.change,
+          filled: change.order.filledQuantity,
+          job_id: change.jobId,
+        },
+        'order change alerted',
+      );
+    }
+    await store(diff.updates, diff.gone);
+    return { polled: true, changes: diff.changes };
+  }
+
   return {
     async tick() {
       if (!client.session().online) {
         return { polled: false, reason: 'offline', changes: [] };
       }
-
-      const snapshot = await loadSnapshot();
-      const anyOpen = [...snapshot.values()].some((e) => e.state === 'open');
-      if (!anyOpen && !(await hasRecentActivity(redis, prefix))) {
-        return { polled: false, reason: 'idle', changes: [] };
-      }
-
-      const orders = await readBook();
-      if (orders === null) {
-        return { polled: false, reason: 'book-unreadable', changes: [] };
-      }
-
-      const at = now();
-      const [ownRecent, placing] = await Promise.all([
-        recentOwnOrders(redis, prefix, at),
-        intents.placingCount(),
-      ]);
-      const diff = diffOrders(snapshot, orders, {
-        ownRecent,
-        placing: placing > 0,
-      });
-
-      // Alerts first, snapshot second: a crash in between repeats the
-      // same alert ids next tick, which the queue ignores.
-      for (const change of diff.changes) {
-        await enqueueAlert(
-          alerts,
-          {
-            event: {
-              kind: 'order',
-              change: change.change,
-              order: change.order,
-              previousFilled: change.previousFilled,
-            },
-            mode,
-            at,
-          },
-          change.jobId,
-        );
-        logger.info(
-          {
-            order_id: change.order.orderId,
-            change: change.change,
-            filled: change.order.filledQuantity,
-            job_id: change.jobId,
-          },
-          'order change alerted',
-        );
-      }
-      await store(diff.updates, diff.gone);
-      return { polled: true, changes: diff.changes };
+      return withTickLock(tick);
     },
   };
 }

@@ -12,6 +12,8 @@ export function stateKeys(prefix: string) {
     claimedOrders: `${prefix}:intent:claimed-orders`,
     /** Last order-book snapshot: order id -> "state|filled". */
     watchSnapshot: `${prefix}:watch:snapshot`,
+    /** Held by the one watcher tick running now (token, expiring). */
+    watchLock: `${prefix}:watch:lock`,
     /** Exists while orders may be moving: the watcher polls the book. */
     watchActivity: `${prefix}:watch:activity`,
     /** Orders this product placed, scored by placement time (ms). */
