@@ -90,6 +90,9 @@ export function diffOrders(
  * While a POST may be in flight, an unknown closed order could be that
  * one before its id is recorded as ours: decide on a later tick.
  */
+// TODO(alerts): an order whose POST outcome stayed unknown never gets its
+// id recorded as ours, so a rejection of it found later is recorded
+// silently; match it by tag here once the broker is known to echo tags.
 function firstSight(
   order: Order,
   context: DiffContext,

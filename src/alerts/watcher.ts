@@ -24,6 +24,13 @@ import { hasRecentActivity, recentOwnOrders } from './order-activity.ts';
  * every alert's job id names its event, so each change is alerted once.
  */
 
+// TODO(alerts): the broker's WebSocket order updates would alert within
+// a second without polling; poll only as the fallback once the client
+// exposes those events.
+// TODO(alerts): each book read spends the broker's one-a-second data
+// budget that /orders and /funds share; skip a tick while user reads wait,
+// once the client's limiter can tell us so.
+
 /** Job name of a watcher tick on the broker queue (not a gateway call). */
 export const WATCH_ORDERS_JOB = 'watch-orders';
 

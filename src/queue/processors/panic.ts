@@ -62,6 +62,10 @@ export async function panicJob(
  * A POST that passed its halt check just before ours may still be on the
  * wire; the book is read after it lands, so its order gets cancelled too.
  */
+// TODO(queue): a POST slower than `placingWaitMs` can still land after the
+// second book read and stay open unreported; re-read until no placement is
+// in flight if that ever shows up in the logs ("placements still in
+// flight").
 async function waitForPlacements(deps: OrderProcessorDeps): Promise<void> {
   const deadline = Date.now() + deps.placingWaitMs;
   while ((await deps.intents.placingCount()) > 0) {
