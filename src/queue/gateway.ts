@@ -145,26 +145,27 @@ export async function createBrokerGateway(
     return ready ? queueEvents : null;
   }
 
+  /** Waits in progress; `close()` ends them so no timer outlives it. */
+  const waits = new Set<(end: JobEnd) => void>();
+
   function waitForEnd(job: Job, queueEvents: QueueEvents): Promise<JobEnd> {
     return new Promise((resolve) => {
-      const cap = setTimeout(() => resolve({ kind: 'timeout' }), settleCapMs);
-      // BullMQ's own ttl, a little later, only cleans up its listeners.
-      job.waitUntilFinished(queueEvents, settleCapMs + 5_000).then(
-        (value: unknown) => {
-          clearTimeout(cap);
-          resolve({ kind: 'completed', value });
-        },
-        (err: unknown) => {
-          clearTimeout(cap);
-          resolve(
-            closing
-              ? { kind: 'closing' }
-              : {
-                  kind: 'failed',
-                  reason: err instanceof Error ? err.message : String(err),
-                },
-          );
-        },
+      const finish = (end: JobEnd) => {
+        clearTimeout(cap);
+        waits.delete(finish);
+        resolve(end);
+      };
+      const cap = setTimeout(() => finish({ kind: 'timeout' }), settleCapMs);
+      waits.add(finish);
+      // No BullMQ ttl: its timer would keep a closed gateway's process
+      // alive; the cap above decides instead.
+      job.waitUntilFinished(queueEvents).then(
+        (value: unknown) => finish({ kind: 'completed', value }),
+        (err: unknown) =>
+          finish({
+            kind: 'failed',
+            reason: err instanceof Error ? err.message : String(err),
+          }),
       );
     });
   }
@@ -274,6 +275,7 @@ export async function createBrokerGateway(
       if (closing) return;
       closing = true;
       producer.off('ready', startEvents);
+      for (const finish of [...waits]) finish({ kind: 'closing' });
       // Bounded: a QueueEvents whose connection died before its first
       // answer would wait for it forever.
       await Promise.all([

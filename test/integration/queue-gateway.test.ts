@@ -14,7 +14,12 @@ import {
   testLogger,
   type Harness,
 } from '../support/queue-harness.ts';
-import { TEST_REDIS_URL, uniquePrefix } from '../support/redis.ts';
+import {
+  connectRedis,
+  deleteKeys,
+  TEST_REDIS_URL,
+  uniquePrefix,
+} from '../support/redis.ts';
 
 const INFY = { instruments: [{ exchange: 'NSE' as const, symbol: 'INFY' }] };
 
@@ -118,11 +123,22 @@ describe('broker gateway', { timeout: 30_000 }, () => {
 });
 
 describe('broker gateway without workers', { timeout: 30_000 }, () => {
+  const prefixes: string[] = [];
+  const fresh = (label: string) => {
+    const prefix = uniquePrefix(label);
+    prefixes.push(prefix);
+    return prefix;
+  };
+  after(async () => {
+    const redis = connectRedis();
+    for (const prefix of prefixes) await deleteKeys(redis, prefix);
+    await redis.quit();
+  });
+
   it('counts waiting jobs and gives up after the settle cap', async () => {
-    const prefix = uniquePrefix('gw-idle');
     const gateway = await createBrokerGateway({
       redisUrl: TEST_REDIS_URL,
-      prefix,
+      prefix: fresh('gw-idle'),
       logger: testLogger(),
       settleCapMs: 400,
     });
@@ -140,6 +156,22 @@ describe('broker gateway without workers', { timeout: 30_000 }, () => {
     } finally {
       await gateway.close();
     }
+  });
+
+  it('ends a pending wait when it closes, leaving no timer behind', async () => {
+    const gateway = await createBrokerGateway({
+      redisUrl: TEST_REDIS_URL,
+      prefix: fresh('gw-close'),
+      logger: testLogger(),
+    });
+    const outcome = await gateway.call('funds', {}, { deadlineMs: 50 });
+    assert.equal(outcome.status, 'pending');
+    const started = Date.now();
+    await gateway.close();
+    const settled =
+      outcome.status === 'pending' ? await outcome.settled : outcome;
+    assert.deepEqual(settled, { status: 'failed', message: NO_ANSWER_MESSAGE });
+    assert.ok(Date.now() - started < 2_000);
   });
 
   it('answers fast that the queue is unreachable when Redis is down', async () => {
