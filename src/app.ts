@@ -1,0 +1,264 @@
+import { run, type RunnerHandle } from '@grammyjs/runner';
+import { GrammyError, type BotConfig } from 'grammy';
+import { Redis } from 'ioredis';
+import type { Config } from './config.ts';
+import type { Logger } from './logger.ts';
+import { startAlertConsumer } from './alerts/consumer.ts';
+import { createAlertQueue, enqueueAlert } from './alerts/enqueue-alert.ts';
+import { createNotifier } from './alerts/notifier.ts';
+import {
+  createBot,
+  setCommandMenus,
+  whenFollowUpsIdle,
+} from './bot/create-bot.ts';
+import type { BotContext } from './bot/context.ts';
+import { startTerminalChat, TERMINAL_BOT_INFO } from './bot/terminal.ts';
+import { createMstockClient } from './mstock/client.ts';
+import type { BrokerClient } from './mstock/types.ts';
+import { ControlState } from './queue/control-state.ts';
+import { createBrokerGateway } from './queue/gateway.ts';
+import { startBrokerWorkers, type BrokerWorkers } from './queue/worker.ts';
+import {
+  startSimulator,
+  type Simulator,
+  type SimulatorOptions,
+} from './simulator/simulator.ts';
+
+/**
+ * Composition roots. `all` runs the bot and the workers in one process
+ * (one machine); `bot` and `worker` run them apart (the Procfile).
+ */
+
+export type AppRole = 'all' | 'bot' | 'worker';
+
+export interface AppOptions {
+  role: AppRole;
+  logger: Logger;
+  /** Paper mode: options for the in-process simulator (tests pin them). */
+  simulator?: SimulatorOptions;
+  /** Terminal chat streams; default stdin/stdout. */
+  terminal?: {
+    input?: NodeJS.ReadableStream;
+    output?: NodeJS.WritableStream;
+  };
+}
+
+export interface App {
+  /** The paper-mode simulator when this process runs the workers. */
+  simulator: Simulator | undefined;
+  /** Resolves when the terminal chat's input ends (terminal mode only). */
+  finished: Promise<void> | undefined;
+  stop(): Promise<void>;
+}
+
+/** The user the terminal chat speaks as when no users are configured. */
+export const TERMINAL_USER_ID = 1;
+
+export async function startApp(
+  config: Config,
+  options: AppOptions,
+): Promise<App> {
+  const { logger, role } = options;
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const fn of stops.reverse()) {
+      try {
+        await fn();
+      } catch (err) {
+        logger.warn({ err }, 'shutdown step failed');
+      }
+    }
+  };
+
+  try {
+    const redis = new Redis(config.redisUrl, {
+      maxRetriesPerRequest: null,
+      lazyConnect: true,
+    });
+    redis.on('error', (err) =>
+      logger.debug({ err: err.message }, 'redis connection error'),
+    );
+    await redis.connect();
+    stops.push(async () => {
+      await redis.quit();
+    });
+    const control = new ControlState(redis, config.queuePrefix);
+
+    let simulator: Simulator | undefined;
+    if (role !== 'bot') {
+      const broker = await startBroker(config, options, redis, control);
+      simulator = broker.simulator;
+      stops.push(broker.stop);
+    }
+
+    let finished: Promise<void> | undefined;
+    if (role !== 'worker') {
+      const chat = await startChat(config, options, redis, control);
+      finished = chat.finished;
+      stops.push(chat.stop);
+    }
+
+    logger.info(
+      {
+        role,
+        mode: config.mode,
+        telegram: config.telegram.token !== undefined,
+      },
+      'started',
+    );
+    return { simulator, finished, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function startBroker(
+  config: Config,
+  options: AppOptions,
+  redis: Redis,
+  control: ControlState,
+) {
+  const logger = options.logger.child({ part: 'worker' });
+  let simulator: Simulator | undefined;
+  let baseUrl = config.mstock.baseUrl;
+  let credentials = config.mstock.credentials;
+  if (config.mode === 'paper') {
+    simulator = await startSimulator({
+      ...options.simulator,
+      logger: logger.child({ part: 'simulator' }),
+    });
+    baseUrl = simulator.baseUrl;
+    credentials = simulator.credentials;
+    logger.info({ url: simulator.baseUrl }, 'paper simulator listening');
+  }
+  if (credentials === undefined) {
+    // loadConfig guarantees credentials in live mode; this is a bug guard.
+    throw new Error('mStock credentials are missing for live mode');
+  }
+
+  // The workers publish broker status changes (Redis, alerts); the client
+  // is built first, so it forwards to them once they exist.
+  const started: { workers?: BrokerWorkers } = {};
+  const client: BrokerClient = createMstockClient({
+    baseUrl,
+    credentials,
+    redis,
+    prefix: config.queuePrefix,
+    logger: logger.child({ part: 'mstock' }),
+    onStatusChange: (status) => started.workers?.onStatusTarget(status),
+  });
+  const workers = await startBrokerWorkers({
+    redisUrl: config.redisUrl,
+    prefix: config.queuePrefix,
+    client,
+    control,
+    logger,
+    mode: config.mode,
+    orderPollMs: config.orderPollMs,
+  });
+  started.workers = workers;
+
+  return {
+    simulator,
+    stop: async () => {
+      await workers.close();
+      await client.close();
+      await simulator?.close();
+    },
+  };
+}
+
+async function startChat(
+  config: Config,
+  options: AppOptions,
+  redis: Redis,
+  control: ControlState,
+) {
+  const logger = options.logger.child({ part: 'bot' });
+  const terminal = config.telegram.token === undefined;
+  const chatConfig: Config =
+    terminal && config.telegram.users.length === 0
+      ? {
+          ...config,
+          telegram: {
+            ...config.telegram,
+            users: [{ id: TERMINAL_USER_ID, role: 'admin' }],
+          },
+        }
+      : config;
+
+  const gateway = await createBrokerGateway({
+    redisUrl: config.redisUrl,
+    prefix: config.queuePrefix,
+    logger,
+  });
+  // Halt and resume are announced to every alert recipient, not only to
+  // the chat that confirmed them.
+  const alertQueue = createAlertQueue(redis, config.queuePrefix);
+  const botConfig: BotConfig<BotContext> = terminal
+    ? { botInfo: TERMINAL_BOT_INFO }
+    : { client: { apiRoot: config.telegram.apiRoot } };
+  const bot = createBot({
+    config: chatConfig,
+    gateway,
+    control,
+    redis,
+    logger,
+    botConfig,
+    announce: async (alert, id) => {
+      await enqueueAlert(alertQueue, alert, id);
+    },
+  });
+
+  let finished: Promise<void> | undefined;
+  let runner: RunnerHandle | undefined;
+  let closeTerminal: (() => void) | undefined;
+  if (terminal) {
+    const admin =
+      chatConfig.telegram.users.find((u) => u.role === 'admin') ??
+      chatConfig.telegram.users[0];
+    const chat = startTerminalChat(bot, {
+      userId: admin?.id ?? TERMINAL_USER_ID,
+      logger,
+      ...options.terminal,
+    });
+    finished = chat.finished;
+    closeTerminal = () => chat.close();
+  } else {
+    await bot.init();
+    await setCommandMenus(bot, chatConfig);
+    runner = run(bot);
+    void runner.task()?.catch((err: unknown) => {
+      if (err instanceof GrammyError && err.error_code === 409) {
+        logger.error(
+          'another process is polling Telegram with this bot token; this one stopped polling. Stop the other one, then restart.',
+        );
+      } else if (err instanceof GrammyError && err.error_code === 401) {
+        logger.error('Telegram rejected TELEGRAM_BOT_TOKEN; polling stopped.');
+      } else {
+        logger.error({ err }, 'polling stopped');
+      }
+    });
+  }
+
+  // Alerts need the final api (the terminal installs its printer on it).
+  const consumer = await startAlertConsumer({
+    redisUrl: config.redisUrl,
+    prefix: config.queuePrefix,
+    logger,
+    deliver: createNotifier({ api: bot.api, config: chatConfig, logger }),
+  });
+
+  return {
+    finished,
+    stop: async () => {
+      closeTerminal?.();
+      if (runner?.isRunning()) await runner.stop();
+      await whenFollowUpsIdle(bot);
+      await consumer.close();
+      await alertQueue.close();
+      await gateway.close();
+    },
+  };
+}

@@ -1,0 +1,91 @@
+import { existsSync } from 'node:fs';
+import { pino } from 'pino';
+import { startApp, type AppRole } from './app.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { createLogger } from './logger.ts';
+
+/**
+ * Entry point: `tsx src/main.ts [all|bot|worker]`. A bad environment stops
+ * the start with one line naming the variable; secrets are never printed.
+ */
+
+const ROLES: AppRole[] = ['all', 'bot', 'worker'];
+const TERMINAL_LOG = 'mstock-bot.log';
+
+async function main(): Promise<void> {
+  const role = (process.argv[2] ?? 'all') as AppRole;
+  if (!ROLES.includes(role)) {
+    console.error(`Unknown role "${role}"; use one of ${ROLES.join(', ')}.`);
+    process.exitCode = 2;
+    return;
+  }
+
+  // A local .env, when present, fills in what the shell did not set.
+  if (existsSync('.env')) process.loadEnvFile('.env');
+
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exitCode = 1;
+      return;
+    }
+    throw err;
+  }
+
+  // The terminal chat owns stdout; its logs go to a file instead.
+  const terminal = role !== 'worker' && config.telegram.token === undefined;
+  const logger = terminal
+    ? createLogger(
+        config.logLevel,
+        pino.destination({ dest: TERMINAL_LOG, sync: false }),
+      )
+    : createLogger(config.logLevel);
+  if (terminal) {
+    process.stdout.write(
+      `mStock bot, ${config.mode.toUpperCase()} mode. Logs: ${TERMINAL_LOG}\n`,
+    );
+  }
+
+  let app;
+  try {
+    app = await startApp(config, { role, logger });
+  } catch (err) {
+    logger.fatal({ err }, 'start failed');
+    console.error(
+      `Could not start: ${describeStartError(err, config.redisUrl)}`,
+    );
+    process.exitCode = 1;
+    return;
+  }
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    await app.stop();
+    logger.flush();
+    process.exit(process.exitCode ?? 0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  if (app.finished) {
+    await app.finished;
+    await shutdown('end of input');
+  }
+}
+
+function describeStartError(err: unknown, redisUrl: string): string {
+  const message = err instanceof Error ? err.message : String(err);
+  if (/ECONNREFUSED|ENOTFOUND|ETIMEDOUT/.test(message)) {
+    // The URL may carry a password; show only where it points.
+    const where = redisUrl.replace(/\/\/[^@]*@/, '//');
+    return `Redis is not reachable at ${where}. Start redis-server or set REDIS_URL.`;
+  }
+  return message;
+}
+
+await main();
