@@ -93,8 +93,13 @@ export function createOrderWatcher(options: OrderWatcherOptions): OrderWatcher {
 
   async function readBook(): Promise<Order[] | null> {
     try {
-      return await client.orders();
+      return await client.orders({ background: true });
     } catch (err) {
+      if (err instanceof BrokerError && err.kind === 'rate-limited') {
+        // Users' own reads hold the data budget; poll on the next tick.
+        logger.debug('order book poll skipped: data budget in use');
+        return null;
+      }
       // The next tick tries again; the snapshot is untouched meanwhile.
       const reason = err instanceof BrokerError ? err.kind : 'internal';
       logger.warn(

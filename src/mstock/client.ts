@@ -42,6 +42,7 @@ import type {
   PlaceOrderRequest,
   Position,
   Quote,
+  ReadOptions,
   SessionInfo,
   Trade,
 } from './types.ts';
@@ -100,6 +101,8 @@ export function createMstockClient(options: MstockClientOptions): BrokerClient {
 interface CallOptions {
   retries: number;
   probe?: boolean;
+  /** Longest wait for the rate limiter; 0 = fail at once. */
+  maxWaitMs?: number;
 }
 
 class MstockClient implements BrokerClient {
@@ -196,8 +199,8 @@ class MstockClient implements BrokerClient {
     return this.read('portfolio/positions', positionsSchema);
   }
 
-  orders(): Promise<Order[]> {
-    return this.read('orders', ordersSchema);
+  orders(options: ReadOptions = {}): Promise<Order[]> {
+    return this.read('orders', ordersSchema, options);
   }
 
   tradeBook(): Promise<Trade[]> {
@@ -301,9 +304,12 @@ class MstockClient implements BrokerClient {
   private read<T extends z.ZodType>(
     path: string,
     schema: T,
+    options: ReadOptions = {},
   ): Promise<z.output<T>> {
+    const background = options.background === true;
     return this.call({ method: 'GET', path, kind: 'read' }, 'data', schema, {
-      retries: this.readRetries,
+      retries: background ? 0 : this.readRetries,
+      ...(background ? { maxWaitMs: 0 } : {}),
     });
   }
 
@@ -334,7 +340,7 @@ class MstockClient implements BrokerClient {
             },
           },
           category,
-          { probe },
+          { probe, maxWaitMs: options.maxWaitMs },
         );
         return parseData(schema, reply.data, endpoint);
       } catch (err) {
@@ -370,7 +376,7 @@ class MstockClient implements BrokerClient {
   private async exchange(
     request: MstockRequest,
     category: RateCategory,
-    options: { probe: boolean; onSend?: () => void },
+    options: { probe: boolean; onSend?: () => void; maxWaitMs?: number },
   ): Promise<MstockReply> {
     const endpoint = `${request.method} ${request.pathLabel ?? request.path}`;
     if (this.closed) {
@@ -381,7 +387,10 @@ class MstockClient implements BrokerClient {
       );
     }
     if (!options.probe) this.offline.check(endpoint);
-    await this.limiter.acquire(category);
+    await this.limiter.acquire(
+      category,
+      options.maxWaitMs === undefined ? {} : { maxWaitMs: options.maxWaitMs },
+    );
     options.onSend?.();
     try {
       const reply = await this.http.send(request);

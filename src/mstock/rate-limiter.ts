@@ -101,12 +101,15 @@ export class RateLimiter {
    * it. Sleeps for the time the script names (plus a little jitter so
    * waiting workers do not all retry on the same millisecond).
    */
-  async acquire(category: RateCategory): Promise<void> {
+  async acquire(
+    category: RateCategory,
+    options: { maxWaitMs?: number } = {},
+  ): Promise<void> {
     const windows = this.limits[category];
     if (windows.length === 0) return;
     const args = windows.flatMap((w) => [String(w.limit), String(w.windowMs)]);
     const key = `${this.options.prefix}:ratelimit:${category}`;
-    let budget = this.options.maxWaitMs ?? 15_000;
+    let budget = options.maxWaitMs ?? this.options.maxWaitMs ?? 15_000;
     for (;;) {
       const wait = (await this.options.redis.eval(
         ACQUIRE,

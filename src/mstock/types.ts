@@ -131,6 +131,15 @@ export interface SessionInfo {
   online: boolean;
 }
 
+export interface ReadOptions {
+  /**
+   * A read nobody is waiting for (the fill watcher's poll): it never
+   * queues for the rate limiter or retries, so the users' own reads keep
+   * the data budget. Fails at once as 'rate-limited' when no slot is free.
+   */
+  background?: boolean;
+}
+
 /**
  * The broker as the workers use it. One instance per worker process owns
  * the session (login, TOTP, relogin), the shared rate limiter and the
@@ -142,7 +151,7 @@ export interface BrokerClient {
   funds(): Promise<Funds>;
   holdings(): Promise<Holding[]>;
   positions(): Promise<Position[]>;
-  orders(): Promise<Order[]>;
+  orders(options?: ReadOptions): Promise<Order[]>;
   tradeBook(): Promise<Trade[]>;
   /**
    * @returns the broker's order id: the order was received, not filled.

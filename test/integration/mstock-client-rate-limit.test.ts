@@ -75,6 +75,22 @@ describe('rate limiter shared through Redis (FR-10)', () => {
     });
   });
 
+  it('a background read never waits while another read holds the slot', async () => {
+    const limiter = new RateLimiter({
+      redis,
+      prefix: `${prefix}-bg`,
+      limits: { data: [{ limit: 1, windowMs: 60_000 }] },
+    });
+    await limiter.acquire('data');
+    const started = Date.now();
+    await assert.rejects(
+      limiter.acquire('data', { maxWaitMs: 0 }),
+      (err) => err instanceof BrokerError && err.kind === 'rate-limited',
+    );
+    // Failing at once is the point: a minute's wait would mean queuing.
+    assert.ok(Date.now() - started < 1000);
+  });
+
   it('two clients sharing Redis stay under the quote limit at the broker', async () => {
     const limits = { ...NO_RATE_LIMITS, quote: [{ limit: 3, windowMs: 400 }] };
     const rig = await startClientRig({ client: { rateLimits: limits } });
