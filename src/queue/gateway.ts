@@ -95,6 +95,9 @@ export async function createBrokerGateway(
   };
   for (const [name, queue] of Object.entries(queues)) {
     logConnectionErrors(queue, { logger, name: `gateway-${name}` });
+    // BullMQ's waitUntilFinished adds one 'closing' listener per waiting
+    // call; a busy desk easily has more than Node's default ten.
+    queue.setMaxListeners(0);
   }
   let closing = false;
 
