@@ -1,5 +1,10 @@
 import { run, type RunnerHandle } from '@grammyjs/runner';
-import { GrammyError, type BotConfig } from 'grammy';
+import {
+  GrammyError,
+  type Bot,
+  type BotConfig,
+  type Transformer,
+} from 'grammy';
 import { Redis } from 'ioredis';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
@@ -49,6 +54,54 @@ export interface App {
   /** Resolves when the terminal chat's input ends (terminal mode only). */
   finished: Promise<void> | undefined;
   stop(): Promise<void>;
+}
+
+const INIT_TIMEOUT_MS = 30_000;
+
+/** getMe with a deadline: an unreachable Bot API must not hang the start. */
+async function initWithin(
+  bot: Bot<BotContext>,
+  ms: number,
+  apiRoot: string,
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `the Telegram Bot API at ${apiRoot} did not answer within ${ms / 1000} s`,
+          ),
+        ),
+      ms,
+    );
+  });
+  try {
+    await Promise.race([bot.init(), timeout]);
+  } catch (err) {
+    if (err instanceof GrammyError && err.error_code === 401) {
+      throw new Error('Telegram rejected TELEGRAM_BOT_TOKEN (401).');
+    }
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** One warning per failed getUpdates; the runner retries by itself. */
+function logPollingFailures(logger: Logger): Transformer {
+  let lastLogged = 0;
+  return async (prev, method, payload, signal) => {
+    try {
+      return await prev(method, payload, signal);
+    } catch (err) {
+      if (method === 'getUpdates' && Date.now() - lastLogged > 30_000) {
+        lastLogged = Date.now();
+        logger.warn({ err }, 'telegram polling failed; retrying');
+      }
+      throw err;
+    }
+  };
 }
 
 /** The user the terminal chat speaks as when no users are configured. */
@@ -226,9 +279,12 @@ async function startChat(
     finished = chat.finished;
     closeTerminal = () => chat.close();
   } else {
-    await bot.init();
+    await initWithin(bot, INIT_TIMEOUT_MS, config.telegram.apiRoot);
     await setCommandMenus(bot, chatConfig);
-    runner = run(bot);
+    // The runner would print fetch errors, bot token and all, to stderr;
+    // they go through the scrubbing logger instead.
+    bot.api.config.use(logPollingFailures(logger));
+    runner = run(bot, { runner: { silent: true } });
     void runner.task()?.catch((err: unknown) => {
       if (err instanceof GrammyError && err.error_code === 409) {
         logger.error(
@@ -255,10 +311,15 @@ async function startChat(
     stop: async () => {
       closeTerminal?.();
       if (runner?.isRunning()) await runner.stop();
-      await whenFollowUpsIdle(bot);
+      // Closing the gateway ends the waits that follow-ups hang on, so it
+      // goes first; then the follow-ups get a bounded moment to send.
+      await gateway.close();
+      await Promise.race([
+        whenFollowUpsIdle(bot),
+        new Promise((resolve) => setTimeout(resolve, 5_000).unref()),
+      ]);
       await consumer.close();
       await alertQueue.close();
-      await gateway.close();
     },
   };
 }

@@ -202,6 +202,14 @@ const envSchema = z
         });
       }
     }
+    if (env.TRADING_MODE === 'live' && !isSafeTransport(env.MSTOCK_BASE_URL)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MSTOCK_BASE_URL'],
+        message:
+          'must use https:// in live mode (the API key and access token travel with every call); plain http is only for a loopback simulator',
+      });
+    }
     if (env.TRADING_MODE === 'live') {
       for (const key of [
         'MSTOCK_API_KEY',
@@ -219,6 +227,17 @@ const envSchema = z
       }
     }
   });
+
+function isSafeTransport(url: string): boolean {
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol === 'https:') return true;
+    return ['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname);
+  } catch {
+    // Reported by the URL check itself.
+    return true;
+  }
+}
 
 export interface MstockCredentials {
   apiKey: string;

@@ -29,6 +29,32 @@ export const REDACT_PATHS = SECRET_KEYS.flatMap((key) => [
   `*.*.${key}`,
 ]);
 
+/**
+ * A Bot API URL carries the bot token (`/bot123:ABC…/getUpdates`), and
+ * network errors quote their URL in the message and the stack.
+ */
+const BOT_TOKEN_IN_TEXT = /bot\d+:[A-Za-z0-9_-]+/g;
+
+/** Copies a value with every bot token in its strings replaced. */
+export function scrubTokens(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') {
+    return value.replace(BOT_TOKEN_IN_TEXT, 'bot[redacted]');
+  }
+  if (depth > 4 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => scrubTokens(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    out[key] = scrubTokens(v, depth + 1);
+  }
+  return out;
+}
+
+function serializeError(err: unknown): unknown {
+  const plain =
+    err instanceof Error ? pino.stdSerializers.err(err) : (err as object);
+  return scrubTokens(plain);
+}
+
 export function createLogger(
   level = 'info',
   destination?: DestinationStream,
@@ -37,6 +63,7 @@ export function createLogger(
     {
       level,
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      serializers: { err: serializeError, error: serializeError },
       base: { pid: process.pid },
     },
     destination,

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { pino } from 'pino';
-import { startApp, type AppRole } from './app.ts';
+import { startApp, type App, type AppRole } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
-import { createLogger } from './logger.ts';
+import { createLogger, scrubTokens } from './logger.ts';
 
 /**
  * Entry point: `tsx src/main.ts [all|bot|worker]`. A bad environment stops
@@ -49,7 +49,30 @@ async function main(): Promise<void> {
     );
   }
 
-  let app;
+  // Signals are handled from the first moment: a Ctrl-C during start-up
+  // waits for the start to finish, then stops everything in order.
+  let app: App | undefined;
+  let stopping = false;
+  const shutdown = async (reason: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ reason }, 'stopping');
+    await app?.stop();
+    logger.flush();
+    process.exit(process.exitCode ?? 0);
+  };
+  let signalled: string | undefined;
+  const onSignal = (signal: string) => {
+    if (signalled !== undefined) {
+      // A second Ctrl-C means now.
+      process.exit(130);
+    }
+    signalled = signal;
+    if (app !== undefined) void shutdown(signal);
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+
   try {
     app = await startApp(config, { role, logger });
   } catch (err) {
@@ -57,21 +80,10 @@ async function main(): Promise<void> {
     console.error(
       `Could not start: ${describeStartError(err, config.redisUrl)}`,
     );
-    process.exitCode = 1;
-    return;
-  }
-
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping');
-    await app.stop();
     logger.flush();
-    process.exit(process.exitCode ?? 0);
-  };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+    process.exit(1);
+  }
+  if (signalled !== undefined) return shutdown(signalled);
   if (app.finished) {
     await app.finished;
     await shutdown('end of input');
@@ -85,7 +97,7 @@ function describeStartError(err: unknown, redisUrl: string): string {
     const where = redisUrl.replace(/\/\/[^@]*@/, '//');
     return `Redis is not reachable at ${where}. Start redis-server or set REDIS_URL.`;
   }
-  return message;
+  return String(scrubTokens(message));
 }
 
 await main();

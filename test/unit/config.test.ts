@@ -107,6 +107,25 @@ describe('loadConfig', () => {
     );
   });
 
+  it('refuses plain http to a remote broker in live mode', () => {
+    const live = {
+      TRADING_MODE: 'live',
+      MSTOCK_API_KEY: 'k',
+      MSTOCK_USERNAME: 'u',
+      MSTOCK_PASSWORD: 'p',
+      MSTOCK_TOTP_SECRET: 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ',
+    };
+    assert.match(
+      problems({ ...live, MSTOCK_BASE_URL: 'http://api.example.test/typea' }),
+      /MSTOCK_BASE_URL must use https/,
+    );
+    const local = loadConfig({
+      ...live,
+      MSTOCK_BASE_URL: 'http://127.0.0.1:9000/openapi/typea',
+    });
+    assert.equal(local.mode, 'live');
+  });
+
   it('strips a trailing slash from the Bot API root', () => {
     const config = loadConfig({ TELEGRAM_API_ROOT: 'http://127.0.0.1:8081/' });
     assert.equal(config.telegram.apiRoot, 'http://127.0.0.1:8081');
