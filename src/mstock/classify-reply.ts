@@ -163,6 +163,17 @@ function errorFromEnvelope(options: Options, kind: EndpointKind): BrokerError {
   const quoted = text === '' ? 'no reason given' : text;
   const status = options.status;
 
+  // An order endpoint that fails on the server side may have acted before
+  // it failed: whatever the envelope says, the outcome is open, and the
+  // caller must look at the book (never treat it as a refusal, never
+  // re-send it after a relogin).
+  if (kind === 'order' && (status >= 500 || type === 'GeneralException')) {
+    return new BrokerError(
+      'unavailable',
+      `mStock failed while handling it (HTTP ${status}): ${quoted}.`,
+      options,
+    );
+  }
   if (type === 'TokenException' || (status === 401 && kind !== 'auth')) {
     return kind === 'auth'
       ? new BrokerError('auth', `mStock refused the login: ${quoted}.`, options)

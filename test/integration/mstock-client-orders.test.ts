@@ -126,6 +126,28 @@ describe('mStock client: orders', () => {
       },
     ],
     [
+      'a 500 MiraeException envelope',
+      {
+        status: 500,
+        body: {
+          status: 'error',
+          message: 'something went wrong',
+          error_type: 'MiraeException',
+        },
+      },
+    ],
+    [
+      'a 503 "does not exist" envelope',
+      {
+        status: 503,
+        body: ORDER_MISSING,
+      },
+    ],
+    [
+      'a 500 TokenException envelope (not re-sent after a relogin)',
+      { status: 500, body: ERRORS.token },
+    ],
+    [
       '"success" without an order id',
       { body: { status: 'success', data: {} } },
     ],
@@ -195,7 +217,7 @@ describe('mStock client: orders', () => {
     rig.broker.script(
       'POST orders/regular',
       {
-        status: 500,
+        status: 200,
         body: {
           status: 'error',
           message: 'something went wrong',

@@ -128,6 +128,35 @@ describe('classifyReply', () => {
       'order',
       'rejected',
     ],
+    // An order endpoint failing server-side may have acted: never final.
+    [
+      'Mirae error on an order (500)',
+      500,
+      errorBody('error.mirae-generic.json'),
+      'order',
+      'unavailable',
+    ],
+    [
+      '"does not exist" on an order under 503',
+      503,
+      errorBody('error.input-order-missing.json'),
+      'order',
+      'unavailable',
+    ],
+    [
+      'TokenException on an order under 500',
+      500,
+      errorBody('error.token-expired.json'),
+      'order',
+      'unavailable',
+    ],
+    [
+      'GeneralException on an order under 200',
+      200,
+      '{"status":"error","message":"x","error_type":"GeneralException"}',
+      'order',
+      'unavailable',
+    ],
     [
       'Mirae error on a read (500)',
       500,
