@@ -32,23 +32,63 @@ export type Classified =
 
 const BROKER_TEXT_MAX = 160;
 
-/** Markup out, whitespace collapsed, secrets masked, length capped. */
+/**
+ * Secrets masked, markup out, whitespace collapsed, secrets masked again,
+ * length capped. Masking before the clean-up catches a secret that holds
+ * `<` or runs of spaces; masking after it catches one the markup split.
+ */
 export function cleanBrokerText(
   text: string,
   secrets: readonly string[],
 ): string {
-  let clean = text
-    .replace(/<script[\s\S]*?<\/script>/gi, ' ')
-    .replace(/<style[\s\S]*?<\/style>/gi, ' ')
-    .replace(/<[^>]*>/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-  for (const secret of secrets) {
-    if (secret.length >= 4) clean = clean.split(secret).join('[redacted]');
-  }
+  const spellings = secretSpellings(secrets);
+  const clean = maskSecrets(
+    maskSecrets(text, spellings)
+      .replace(/<script[\s\S]*?<\/script>/gi, ' ')
+      .replace(/<style[\s\S]*?<\/style>/gi, ' ')
+      .replace(/<[^>]*>/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim(),
+    spellings,
+  );
   return clean.length > BROKER_TEXT_MAX
     ? `${clean.slice(0, BROKER_TEXT_MAX - 1)}…`
     : clean;
+}
+
+/** Shorter texts are too common to mask without garbling messages. */
+const SECRET_MIN_CHARS = 4;
+
+/**
+ * Every way a secret may come back quoted: as is, percent-encoded
+ * (`encodeURIComponent`, as in a URL), form-encoded (`URLSearchParams`,
+ * space as `+`), each with upper- or lower-case hex. API keys hold `/`,
+ * `+` and `@`, so an echoed request body shows them encoded. Longest
+ * first, so no shorter spelling leaves the tail of a longer one.
+ */
+export function secretSpellings(secrets: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const secret of secrets) {
+    if (secret.length < SECRET_MIN_CHARS) continue;
+    const encoded = [
+      encodeURIComponent(secret),
+      new URLSearchParams({ s: secret }).toString().slice('s='.length),
+    ];
+    out.add(secret);
+    for (const text of encoded) {
+      out.add(text);
+      out.add(text.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase()));
+    }
+  }
+  return [...out].sort((a, b) => b.length - a.length);
+}
+
+function maskSecrets(text: string, spellings: readonly string[]): string {
+  let masked = text;
+  for (const spelling of spellings) {
+    masked = masked.split(spelling).join('[redacted]');
+  }
+  return masked;
 }
 
 /** `Retry-After` in seconds or as an HTTP date, as milliseconds. */

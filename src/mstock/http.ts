@@ -152,10 +152,12 @@ export class MstockHttp {
         ms,
         err_kind: result.error.kind,
         broker_type: result.error.brokerType,
-        body_start: cleanBrokerText(
-          body.slice(0, LOGGED_BODY_CHARS * 4),
-          this.options.secrets(),
-        ).slice(0, LOGGED_BODY_CHARS),
+        // The whole body is cleaned: a slice could cut a secret in two
+        // and leave its first half unmasked.
+        body_start: cleanBrokerText(body, this.options.secrets()).slice(
+          0,
+          LOGGED_BODY_CHARS,
+        ),
       },
       'mstock error reply',
     );

@@ -169,6 +169,22 @@ describe('mStock client: outages and bad replies', () => {
     assert.equal(rig.client.session().online, true);
   });
 
+  it('logs no part of a secret a page quotes far into its markup', async () => {
+    rig = await startClientRig({ client: { readRetries: 0 } });
+    // 791 characters of markup that clean to nothing, then the api key and
+    // password as an echoed form: a log that cleaned only a slice of the
+    // body would cut the key after 'ay3K/He+K' and show that half.
+    const page = `${'<i></i>'.repeat(113)}ay3K/He+Kf@EJgo@@ api_key=ay3K%2FHe%2BKf%40EJgo%40%40&password=p%26ss+w0rd%3D1`;
+    rig.broker.handle('GET user/fundsummary', { status: 502, raw: page });
+    await assert.rejects(rig.client.funds(), isKind('unavailable'));
+    const logged = rig.lines.filter((l) => l.includes('mstock error reply'));
+    assert.equal(logged.length, 1);
+    for (const part of ['ay3K/He+K', 'ay3K%2F', 'p%26ss', 'w0rd']) {
+      assert.ok(!logged[0]!.includes(part), `${part} logged`);
+    }
+    assert.match(logged[0]!, /\[redacted\] api_key=\[redacted\]/);
+  });
+
   it('an input refusal on a read is final', async () => {
     rig = await startClientRig();
     rig.broker.handle('GET portfolio/positions', {

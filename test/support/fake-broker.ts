@@ -392,6 +392,13 @@ export interface ClientRig {
   close(): Promise<void>;
 }
 
+/** A secret as is, percent-encoded and form-encoded, either hex case. */
+function encodings(secret: string): string[] {
+  const url = encodeURIComponent(secret);
+  const form = new URLSearchParams({ s: secret }).toString().slice(2);
+  return [secret, url, url.toLowerCase(), form, form.toLowerCase()];
+}
+
 /** No rate limits: tests that do not test the limiter stay fast. */
 export const NO_RATE_LIMITS = { order: [], quote: [], data: [], auth: [] };
 
@@ -453,11 +460,10 @@ export async function startClientRig(
     leakedSecrets: () => {
       const secrets = [
         credentials.apiKey,
-        encodeURIComponent(credentials.apiKey),
         credentials.password,
         credentials.totpSecret,
         ...broker.issuedTokens,
-      ];
+      ].flatMap(encodings);
       return lines.filter((line) => secrets.some((s) => line.includes(s)));
     },
     close: async () => {

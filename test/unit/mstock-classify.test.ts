@@ -251,6 +251,39 @@ describe('classifyReply', () => {
     assert.equal(result.error.brokerType, 'APIKeyException');
   });
 
+  it('masks the URL- and form-encoded spellings of a secret too', () => {
+    // What a broker echoing our request body or URL back would quote.
+    const echoes = [
+      'ay3K%2FHe%2BKf%40EJgo%40%40', // encodeURIComponent
+      'ay3K%2fHe%2bKf%40EJgo%40%40', // the same, lower-case hex
+      'p%26ss+w0rd%3D1', // form encoding: space as '+'
+      'p%26ss%20w0rd%3D1', // encodeURIComponent
+      'p%26ss+w0rd%3d1',
+    ];
+    const body = JSON.stringify({
+      status: 'error',
+      message: `bad form api_key=${echoes[0]}&k=${echoes[1]}&password=${echoes[2]}&p=${echoes[3]}&q=${echoes[4]}`,
+      error_type: 'InputException',
+    });
+    const result = classify(400, body);
+    assert.equal(result.ok, false);
+    if (result.ok) return;
+    for (const text of [result.error.message, result.error.brokerMessage]) {
+      for (const echo of echoes) {
+        assert.ok(!(text ?? '').includes(echo), `${echo} in ${text}`);
+      }
+    }
+    assert.equal(
+      result.error.brokerMessage,
+      'bad form api_key=[redacted]&k=[redacted]&password=[redacted]&p=[redacted]&q=[redacted]',
+    );
+  });
+
+  it('masks a secret before markup and spaces are cleaned away', () => {
+    const text = cleanBrokerText('<p>pass: x<y  z! end</p>', ['x<y  z!']);
+    assert.equal(text, 'pass: [redacted] end');
+  });
+
   it('honours Retry-After in seconds and as a date', () => {
     const result = classify(429, '', 'read', '3');
     assert.equal(result.ok ? 0 : result.error.retryAfterMs, 3000);
