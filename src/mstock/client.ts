@@ -30,11 +30,13 @@ import {
   toQuotes,
   tradesSchema,
   type QuotePriceUnit,
+  type ReadRows,
 } from './schemas.ts';
 import { RedisSessionStore, type SessionStore } from './session-store.ts';
 import { MstockSession } from './session.ts';
 import type {
   BrokerClient,
+  BrokerList,
   Funds,
   Holding,
   InstrumentRef,
@@ -191,16 +193,19 @@ class MstockClient implements BrokerClient {
     return this.read('user/fundsummary', fundsSchema);
   }
 
-  holdings(): Promise<Holding[]> {
-    return this.read('portfolio/holdings', holdingsSchema);
+  async holdings(): Promise<BrokerList<Holding>> {
+    const read = await this.read('portfolio/holdings', holdingsSchema);
+    return this.keepReadable('GET portfolio/holdings', read);
   }
 
-  positions(): Promise<Position[]> {
-    return this.read('portfolio/positions', positionsSchema);
+  async positions(): Promise<BrokerList<Position>> {
+    const read = await this.read('portfolio/positions', positionsSchema);
+    return this.keepReadable('GET portfolio/positions', read);
   }
 
-  orders(options: ReadOptions = {}): Promise<Order[]> {
-    return this.read('orders', ordersSchema, options);
+  async orders(options: ReadOptions = {}): Promise<BrokerList<Order>> {
+    const read = await this.read('orders', ordersSchema, options);
+    return this.keepReadable('GET orders', read);
   }
 
   tradeBook(): Promise<Trade[]> {
@@ -300,6 +305,26 @@ class MstockClient implements BrokerClient {
   }
 
   // --- Plumbing ------------------------------------------------------------
+
+  /** The rows that fit; the others are logged (never their values). */
+  private keepReadable<T>(
+    endpoint: string,
+    { rows, misfits }: ReadRows<T>,
+  ): BrokerList<T> {
+    const [first] = misfits;
+    if (first === undefined) return rows;
+    this.log.warn(
+      {
+        endpoint,
+        unreadable_rows: misfits.length,
+        rows: rows.length + misfits.length,
+        first_row: first.index,
+        first_issues: first.issues,
+      },
+      'mstock rows skipped',
+    );
+    return Object.assign(rows, { unreadableRows: misfits.length });
+  }
 
   private read<T extends z.ZodType>(
     path: string,

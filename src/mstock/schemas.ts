@@ -80,6 +80,38 @@ function listOf<T extends z.ZodType>(row: T) {
   return z.preprocess((v) => (isNothing(v) ? [] : v), z.array(row));
 }
 
+/** A row left out of a list: where and why, never its values. */
+export interface RowMisfit {
+  index: number;
+  issues: string;
+}
+
+export interface ReadRows<T> {
+  rows: T[];
+  misfits: RowMisfit[];
+}
+
+/**
+ * A list read row by row: a row that does not fit (an order without an
+ * id, a holding without a name) is left out and described, so one odd row
+ * does not hide the others from /panic, reconciliation or the watcher. A
+ * reply that is not a list at all is still unreadable.
+ */
+function rowsOf<T extends z.ZodType>(row: T) {
+  return z
+    .preprocess((v) => (isNothing(v) ? [] : v), z.array(z.unknown()))
+    .transform((values): ReadRows<z.output<T>> => {
+      const rows: z.output<T>[] = [];
+      const misfits: RowMisfit[] = [];
+      values.forEach((value, index) => {
+        const parsed = row.safeParse(value);
+        if (parsed.success) rows.push(parsed.data);
+        else misfits.push({ index, issues: describeIssues(parsed.error) });
+      });
+      return { rows, misfits };
+    });
+}
+
 const exchangeOrNull = lenientText.transform((text): Exchange | null => {
   const upper = text?.toUpperCase();
   return (EXCHANGES as readonly string[]).includes(upper ?? '')
@@ -243,7 +275,7 @@ const holdingRowSchema = z
   }));
 
 /** `portfolio/holdings`: named by company; `"None"` when empty. */
-export const holdingsSchema = listOf(holdingRowSchema);
+export const holdingsSchema = rowsOf(holdingRowSchema);
 
 const positionRowSchema = z
   .object({
@@ -271,8 +303,8 @@ const positionRowSchema = z
 export const positionsSchema = z.preprocess(
   (v) => (isNothing(v) ? {} : unwrapArray(v)),
   z
-    .object({ net: listOf(positionRowSchema) })
-    .transform((d): Position[] => d.net),
+    .object({ net: rowsOf(positionRowSchema) })
+    .transform((d): ReadRows<Position> => d.net),
 );
 
 // --- Orders and trades ---------------------------------------------------
@@ -324,7 +356,7 @@ const orderRowSchema = z
   });
 
 /** `orders` (and `order/details`, whose rows are an order's history). */
-export const ordersSchema = listOf(orderRowSchema);
+export const ordersSchema = rowsOf(orderRowSchema);
 
 /** `tradebook`: SCREAMING_SNAKE, `BUY_SELL` in title case. */
 const tradeBookRowSchema = z

@@ -131,6 +131,14 @@ export interface SessionInfo {
   online: boolean;
 }
 
+/**
+ * A list the broker sent, read row by row: rows that did not fit (an
+ * order without an id, …) are left out and counted in `unreadableRows`,
+ * which is absent when every row was read. Whoever reports "nothing is
+ * open" from such a list must say that some rows could not be read.
+ */
+export type BrokerList<T> = T[] & { unreadableRows?: number };
+
 export interface ReadOptions {
   /**
    * A read nobody is waiting for (the fill watcher's poll): it never
@@ -149,9 +157,9 @@ export interface ReadOptions {
 export interface BrokerClient {
   quotes(instruments: InstrumentRef[]): Promise<Quote[]>;
   funds(): Promise<Funds>;
-  holdings(): Promise<Holding[]>;
-  positions(): Promise<Position[]>;
-  orders(options?: ReadOptions): Promise<Order[]>;
+  holdings(): Promise<BrokerList<Holding>>;
+  positions(): Promise<BrokerList<Position>>;
+  orders(options?: ReadOptions): Promise<BrokerList<Order>>;
   tradeBook(): Promise<Trade[]>;
   /**
    * @returns the broker's order id: the order was received, not filled.

@@ -156,9 +156,43 @@ describe('mStock client: outages and bad replies', () => {
     assert.equal(rig.broker.calls('GET tradebook').length, 2);
   });
 
+  it('reads the order book row by row: a misfit row is skipped and counted', async () => {
+    rig = await startClientRig();
+    const good = {
+      order_id: '1151240930103',
+      tradingsymbol: 'INFY',
+      exchange: 'NSE',
+      transaction_type: 'BUY',
+      status: 'Pending',
+      quantity: 10,
+      filled_quantity: 0,
+    };
+    const { order_id: _id, ...noId } = good;
+    rig.broker.handle('GET orders', ok([noId, good]));
+    const book = await rig.client.orders();
+    assert.deepEqual(
+      book.map((o) => o.orderId),
+      ['1151240930103'],
+    );
+    assert.equal(book.unreadableRows, 1);
+    assert.equal(rig.broker.calls('GET orders').length, 1);
+
+    const warned = rig.lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.msg === 'mstock rows skipped');
+    assert.deepEqual(
+      warned.map((l) => [l.endpoint, l.unreadable_rows, l.first_row]),
+      [['GET orders', 1, 0]],
+    );
+    assert.doesNotMatch(JSON.stringify(warned), /INFY/);
+
+    rig.broker.handle('GET orders', ok([good]));
+    assert.equal((await rig.client.orders()).unreadableRows, undefined);
+  });
+
   it('does not retry a reply it cannot read', async () => {
     rig = await startClientRig();
-    rig.broker.handle('GET orders', ok([{ status: 'Pending' }]));
+    rig.broker.handle('GET orders', ok({ rows: [{ status: 'Pending' }] }));
     await assert.rejects(rig.client.orders(), (err) => {
       assert.ok(err instanceof BrokerError);
       assert.equal(err.kind, 'protocol');

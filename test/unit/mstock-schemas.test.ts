@@ -18,6 +18,7 @@ import {
   sessionReplySchema,
   toQuotes,
   tradesSchema,
+  type ReadRows,
 } from '../../src/mstock/schemas.ts';
 import type { InstrumentRef } from '../../src/mstock/types.ts';
 
@@ -36,6 +37,20 @@ function dataOf(name: string): unknown {
 
 function parse<T extends z.ZodType>(schema: T, data: unknown): z.output<T> {
   return parseData(schema, data, 'TEST');
+}
+
+/** The rows of a list reply, asserting every row was read. */
+function rows<T>(schema: z.ZodType<ReadRows<T>>, data: unknown): T[] {
+  const read = parse(schema, data);
+  assert.deepEqual(read.misfits, [], 'every row read');
+  return read.rows;
+}
+
+/** The raw rows of a list fixture. */
+function fixtureRows(name: string): unknown[] {
+  const data = dataOf(name);
+  assert.ok(Array.isArray(data));
+  return data as unknown[];
 }
 
 /** Which schema reads each success fixture; errors are envelopes only. */
@@ -85,7 +100,11 @@ describe('every fixture parses', () => {
       }
       assert.equal(envelope.ok, true);
       const reader = READERS[file];
-      if (reader && envelope.ok) parse(reader, envelope.data);
+      if (!reader || !envelope.ok) return;
+      const read: unknown = parse(reader, envelope.data);
+      if (typeof read === 'object' && read !== null && 'misfits' in read) {
+        assert.deepEqual(read.misfits, [], 'every row read');
+      }
     });
   }
 });
@@ -139,14 +158,28 @@ describe('lenient numbers (FR-06)', () => {
       quantity: '10',
       average_price: '1,450.25',
     };
-    const [h] = parse(holdingsSchema, [row]);
+    const [h] = rows(holdingsSchema, [row]);
     assert.equal(h?.quantity, 10);
     assert.equal(h?.averagePrice, 1450.25);
   });
 
-  it('a garbage price is a protocol error, not NaN', () => {
+  it('a garbage price leaves that row out, described, never NaN', () => {
+    const read = parse(holdingsSchema, [
+      { tradingsymbol: 'X', last_price: 'abc' },
+      { tradingsymbol: 'Y', quantity: '3' },
+    ]);
+    assert.deepEqual(
+      read.rows.map((h) => [h.name, h.quantity]),
+      [['Y', 3]],
+    );
+    assert.deepEqual(read.misfits, [
+      { index: 0, issues: 'last_price: expected a number' },
+    ]);
+  });
+
+  it('a reply that is no list at all is still unreadable', () => {
     assert.throws(
-      () => parse(holdingsSchema, [{ tradingsymbol: 'X', last_price: 'abc' }]),
+      () => parse(holdingsSchema, { rows: 1 }),
       (err) => err instanceof BrokerError && err.kind === 'protocol',
     );
   });
@@ -281,7 +314,7 @@ describe('funds, holdings, positions', () => {
   });
 
   it('holdings: company names, exchange null', () => {
-    assert.deepEqual(parse(holdingsSchema, dataOf('holdings.json')), [
+    assert.deepEqual(rows(holdingsSchema, dataOf('holdings.json')), [
       {
         name: 'BANK OF MAHARASHTRA',
         isin: 'INE457A01014',
@@ -296,16 +329,16 @@ describe('funds, holdings, positions', () => {
 
   it('holdings: "None", null and [] are all no holdings', () => {
     for (const data of ['None', null, [], '']) {
-      assert.deepEqual(parse(holdingsSchema, data), []);
+      assert.deepEqual(rows(holdingsSchema, data), []);
     }
     assert.deepEqual(
-      parse(holdingsSchema, dataOf('holdings.empty-none.json')),
+      rows(holdingsSchema, dataOf('holdings.empty-none.json')),
       [],
     );
   });
 
   it('positions: net rows, P&L from m2m when pnl is 0', () => {
-    assert.deepEqual(parse(positionsSchema, dataOf('positions.json')), [
+    assert.deepEqual(rows(positionsSchema, dataOf('positions.json')), [
       {
         exchange: 'NSE',
         symbol: 'YESBANK',
@@ -316,14 +349,14 @@ describe('funds, holdings, positions', () => {
         pnl: 860,
       },
     ]);
-    assert.deepEqual(parse(positionsSchema, { net: 'None', day: 'None' }), []);
-    assert.deepEqual(parse(positionsSchema, null), []);
+    assert.deepEqual(rows(positionsSchema, { net: 'None', day: 'None' }), []);
+    assert.deepEqual(rows(positionsSchema, null), []);
   });
 });
 
 describe('orders and trades', () => {
   it('order book (doc): a rejected INTRADAY order with its RMS reason', () => {
-    const [order] = parse(ordersSchema, dataOf('orderbook.doc.json'));
+    const [order] = rows(ordersSchema, dataOf('orderbook.doc.json'));
     assert.ok(order);
     assert.equal(order.orderId, '1151240930103');
     assert.equal(order.state, 'rejected');
@@ -335,7 +368,7 @@ describe('orders and trades', () => {
   });
 
   it('order book (SDK mock): "None" spellings, Traded = filled', () => {
-    const [order] = parse(ordersSchema, dataOf('orderbook.sdk-mock.json'));
+    const [order] = rows(ordersSchema, dataOf('orderbook.sdk-mock.json'));
     assert.equal(order?.state, 'filled');
     assert.equal(order?.tag, null);
     assert.equal(order?.price, 4093);
@@ -343,7 +376,7 @@ describe('orders and trades', () => {
   });
 
   it('order details: history rows with a 12-hour timestamp', () => {
-    const [row] = parse(ordersSchema, dataOf('order-details.json'));
+    const [row] = rows(ordersSchema, dataOf('order-details.json'));
     assert.equal(row?.state, 'open');
     assert.equal(row?.placedAt, '23-01-2025 02:55:55 PM');
   });
@@ -380,18 +413,30 @@ describe('orders and trades', () => {
       transaction_type: 'Buy',
     };
     assert.deepEqual(
-      parse(ordersSchema, [typed]),
-      parse(ordersSchema, [stringy]),
+      rows(ordersSchema, [typed]),
+      rows(ordersSchema, [stringy]),
     );
-    assert.equal(parse(ordersSchema, [typed])[0]?.tag, 'tg_1_abc');
+    assert.equal(rows(ordersSchema, [typed])[0]?.tag, 'tg_1_abc');
   });
 
-  it('an order without an id is a protocol error', () => {
-    assert.throws(
-      () =>
-        parse(ordersSchema, [{ transaction_type: 'BUY', status: 'Pending' }]),
-      (err) => err instanceof BrokerError && err.kind === 'protocol',
+  it('an order row without an id is left out and described, not fatal', () => {
+    const good = fixtureRows('orderbook.doc.json')[0] as Record<
+      string,
+      unknown
+    >;
+    const { order_id: _dropped, ...noId } = good;
+    const noSide = { ...good, order_id: '9', transaction_type: 'HOLD' };
+    const read = parse(ordersSchema, [noId, good, noSide]);
+    assert.deepEqual(
+      read.rows.map((o) => o.orderId),
+      ['1151240930103'],
     );
+    assert.deepEqual(read.misfits, [
+      { index: 0, issues: 'order_id: expected a value' },
+      { index: 2, issues: 'transaction_type: expected BUY or SELL' },
+    ]);
+    // Paths and expectations only: no value of the row is quoted.
+    assert.doesNotMatch(JSON.stringify(read.misfits), /INFY|HOLD|SATYA/);
   });
 
   it('trade book: SCREAMING_SNAKE, Sell in title case', () => {
