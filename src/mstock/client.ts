@@ -41,6 +41,7 @@ import type {
   Holding,
   InstrumentRef,
   Order,
+  PlaceOrderOptions,
   PlaceOrderRequest,
   Position,
   Quote,
@@ -76,7 +77,7 @@ export interface MstockClientOptions {
   prefix: string;
   logger: Logger;
   now?: () => number;
-  /** Per request, default 10 000. */
+  /** Per request, default {@link DEFAULT_REQUEST_TIMEOUT_MS}. */
   timeoutMs?: number;
   /** REST quote prices: rupees (default) or paise. */
   quotePriceUnit?: QuotePriceUnit;
@@ -95,6 +96,9 @@ export interface MstockClientOptions {
   /** Default: in Redis under `${prefix}:session`. */
   sessionStore?: SessionStore;
 }
+
+/** How long one request may take before it is abandoned; ms. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
 export function createMstockClient(options: MstockClientOptions): BrokerClient {
   return new MstockClient(options);
@@ -125,8 +129,10 @@ class MstockClient implements BrokerClient {
     refused: boolean;
   } = { online: true, loggedIn: false, expiresAt: null, refused: false };
   private closed = false;
+  readonly requestTimeoutMs: number;
 
   constructor(private readonly options: MstockClientOptions) {
+    this.requestTimeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.log = options.logger;
     this.now = options.now ?? Date.now;
     this.sleep =
@@ -137,7 +143,7 @@ class MstockClient implements BrokerClient {
     this.http = new MstockHttp({
       baseUrl: options.baseUrl,
       logger: this.log,
-      timeoutMs: options.timeoutMs ?? 10_000,
+      timeoutMs: this.requestTimeoutMs,
       now: this.now,
       secrets: () => this.brokerSession.secrets(),
     });
@@ -214,7 +220,10 @@ class MstockClient implements BrokerClient {
 
   // --- Writes --------------------------------------------------------------
 
-  async placeOrder(request: PlaceOrderRequest): Promise<{ orderId: string }> {
+  async placeOrder(
+    request: PlaceOrderRequest,
+    options: PlaceOrderOptions = {},
+  ): Promise<{ orderId: string }> {
     const endpoint = 'POST orders/regular';
     const log = this.log.child({ order_tag: request.tag });
     const form = orderForm(request, endpoint);
@@ -236,7 +245,11 @@ class MstockClient implements BrokerClient {
             },
           },
           'order',
-          { probe: false, onSend: () => (sent = true) },
+          {
+            probe: false,
+            beforeSend: options.beforeSend,
+            onSend: () => (sent = true),
+          },
         );
         const { orderId } = this.parseOrderReply(reply, request.tag, log);
         log.info({ order_id: orderId }, 'mstock order received');
@@ -401,7 +414,12 @@ class MstockClient implements BrokerClient {
   private async exchange(
     request: MstockRequest,
     category: RateCategory,
-    options: { probe: boolean; onSend?: () => void; maxWaitMs?: number },
+    options: {
+      probe: boolean;
+      beforeSend?: (() => Promise<void>) | undefined;
+      onSend?: () => void;
+      maxWaitMs?: number;
+    },
   ): Promise<MstockReply> {
     const endpoint = `${request.method} ${request.pathLabel ?? request.path}`;
     if (this.closed) {
@@ -416,6 +434,13 @@ class MstockClient implements BrokerClient {
       category,
       options.maxWaitMs === undefined ? {} : { maxWaitMs: options.maxWaitMs },
     );
+    if (options.beforeSend !== undefined) {
+      try {
+        await options.beforeSend();
+      } catch (err) {
+        throw err instanceof Error ? markNeverSent(err) : err;
+      }
+    }
     options.onSend?.();
     try {
       const reply = await this.http.send(request);

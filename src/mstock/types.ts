@@ -148,6 +148,17 @@ export interface ReadOptions {
   background?: boolean;
 }
 
+export interface PlaceOrderOptions {
+  /**
+   * Runs before each POST of the order (a second time only after a
+   * refusal for an expired token), once the access token and the rate
+   * limiter's slot are in hand, immediately before the request leaves:
+   * the last moment to refuse it. Whatever it throws is passed through
+   * unchanged and marked never sent (see `neverReachedBroker`).
+   */
+  beforeSend?: () => Promise<void>;
+}
+
 /**
  * The broker as the workers use it. One instance per worker process owns
  * the session (login, TOTP, relogin), the shared rate limiter and the
@@ -166,10 +177,18 @@ export interface BrokerClient {
    * @throws OrderOutcomeUnknownError when the request may have reached the
    *   broker but no usable answer came back; the caller reconciles.
    */
-  placeOrder(request: PlaceOrderRequest): Promise<{ orderId: string }>;
+  placeOrder(
+    request: PlaceOrderRequest,
+    options?: PlaceOrderOptions,
+  ): Promise<{ orderId: string }>;
   cancelOrder(orderId: string): Promise<void>;
   cancelAll(): Promise<void>;
   session(): SessionInfo;
+  /**
+   * Longest one request stays on the wire before it is abandoned; ms. A
+   * POST that began longer ago than this has settled one way or the other.
+   */
+  readonly requestTimeoutMs?: number;
   /** Stops timers and sockets; the client is unusable afterwards. */
   close(): Promise<void>;
 }

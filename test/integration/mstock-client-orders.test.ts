@@ -5,9 +5,11 @@ import {
   OrderOutcomeUnknownError,
 } from '../../src/mstock/errors.ts';
 import type { PlaceOrderRequest } from '../../src/mstock/types.ts';
+import { neverReachedBroker } from '../../src/mstock/http.ts';
 import {
   ERRORS,
   htmlPage,
+  NO_RATE_LIMITS,
   ok,
   startClientRig,
   type ClientRig,
@@ -166,6 +168,77 @@ describe('mStock client: orders', () => {
       assert.equal(booked.length, 1);
     });
   }
+
+  it('runs beforeSend with the token and the rate slot in hand, just before the POST', async () => {
+    await start({
+      client: {
+        rateLimits: {
+          ...NO_RATE_LIMITS,
+          order: [{ limit: 1, windowMs: 60_000 }],
+        },
+        rateLimitMaxWaitMs: 0,
+      },
+    });
+    const seen: string[] = [];
+    const beforeSend = () => {
+      seen.push(
+        `logins=${rig.broker.calls('POST session/verifytotp').length} posts=${posts().length}`,
+      );
+      return Promise.resolve();
+    };
+    assert.deepEqual(await rig.client.placeOrder(BUY_MM, { beforeSend }), {
+      orderId: '1131241001100',
+    });
+    assert.deepEqual(seen, ['logins=1 posts=0']);
+
+    // No slot free: the hook never runs, nothing is sent.
+    await assert.rejects(
+      rig.client.placeOrder(BUY_MM, { beforeSend }),
+      (err) => err instanceof BrokerError && err.kind === 'rate-limited',
+    );
+    assert.equal(seen.length, 1);
+    assert.equal(posts().length, 1);
+  });
+
+  it('a beforeSend that throws stops the POST; its error comes back marked never sent', async () => {
+    await start();
+    class Refused extends Error {}
+    const refused = new Refused('halted');
+    await assert.rejects(
+      rig.client.placeOrder(BUY_MM, {
+        beforeSend: () => Promise.reject(refused),
+      }),
+      (err) => {
+        assert.equal(err, refused);
+        assert.equal(neverReachedBroker(err), true);
+        return true;
+      },
+    );
+    assert.equal(posts().length, 0);
+    assert.equal(booked.length, 0);
+  });
+
+  it('runs beforeSend again before the POST that follows a relogin', async () => {
+    await start();
+    rig.broker.script('POST orders/regular', {
+      status: 401,
+      body: ERRORS.token,
+    });
+    let calls = 0;
+    await rig.client.placeOrder(BUY_MM, {
+      beforeSend: () => {
+        calls += 1;
+        return Promise.resolve();
+      },
+    });
+    assert.equal(calls, 2);
+    assert.equal(posts().length, 2);
+  });
+
+  it('says how long a request may stay on the wire', async () => {
+    await start({ client: { timeoutMs: 1234 } });
+    assert.equal(rig.client.requestTimeoutMs, 1234);
+  });
 
   it('an expired token is refused before acting: relogin and send once more', async () => {
     await start();
