@@ -79,7 +79,7 @@ export function createOrderWatcher(options: OrderWatcherOptions): OrderWatcher {
   const now = options.now ?? Date.now;
   const logger = options.logger.child({ part: 'order-watcher' });
   const keys = stateKeys(prefix);
-  const intents = createIntentStore(redis, prefix, now);
+  const intents = createIntentStore(redis, prefix);
 
   async function loadSnapshot(): Promise<Map<string, SnapshotEntry>> {
     const raw = await redis.hgetall(keys.watchSnapshot);

@@ -25,6 +25,14 @@ export interface BrokerStatus {
   updatedAt: number | null;
 }
 
+/**
+ * The hash that holds the halt (`halted` = "1" while halted), for scripts
+ * that must check it in the same atomic step as their own write.
+ */
+export function haltKey(prefix: string): string {
+  return `${prefix}:control:halt`;
+}
+
 export class ControlState {
   private readonly haltKey: string;
   private readonly brokerKey: string;
@@ -34,7 +42,7 @@ export class ControlState {
     prefix: string,
     private readonly now: () => number = Date.now,
   ) {
-    this.haltKey = `${prefix}:control:halt`;
+    this.haltKey = haltKey(prefix);
     this.brokerKey = `${prefix}:control:broker`;
   }
 

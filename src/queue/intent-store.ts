@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import { haltKey } from './control-state.ts';
 import { stateKeys } from './keys.ts';
 
 /**
@@ -12,8 +13,33 @@ import { stateKeys } from './keys.ts';
 /** Records outlive any retry, redelivery or restart of one trading day. */
 const INTENT_TTL_S = 7 * 24 * 3600;
 
-/** A "placing" entry older than this belongs to a worker that died. */
+/**
+ * Past this age a "placing" entry no longer makes the fill watcher wait
+ * (/panic uses its own, tighter bound: see the panic processor).
+ */
 export const PLACING_STALE_MS = 60_000;
+
+/** Entries left by dead workers are dropped after a day. */
+const PLACING_FORGET_MS = 24 * 3600_000;
+
+// The time is Redis's own, in ms, so that workers on hosts whose clocks
+// differ agree on the age of an entry.
+const REDIS_NOW_MS = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
+
+// KEYS[1] halt hash, KEYS[2] placing zset; ARGV[1] intent id, ARGV[2]
+// forget-after ms. One atomic step: a /panic that sets the halt either
+// comes first (0: refused) or finds this entry when it looks (1).
+const ENTER_PLACING = `${REDIS_NOW_MS}
+if redis.call('HGET', KEYS[1], 'halted') == '1' then return 0 end
+redis.call('ZADD', KEYS[2], now, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - tonumber(ARGV[2]))
+return 1`;
+
+// KEYS[1] placing zset; ARGV[1] max age ms.
+const COUNT_PLACING = `${REDIS_NOW_MS}
+return redis.call('ZCOUNT', KEYS[1], now - tonumber(ARGV[1]), '+inf')`;
 
 const intentRecordSchema = z.discriminatedUnion('state', [
   z.object({
@@ -56,21 +82,22 @@ export interface IntentStore {
   write(intentId: string, record: IntentRecord): Promise<void>;
   /** Forgets a claim whose POST never went out. */
   release(intentId: string): Promise<void>;
-  /** Marks a POST as possibly in flight, for /panic to wait on. */
-  startPlacing(intentId: string): Promise<void>;
+  /**
+   * Unless trading is halted, marks the intent's POST as about to leave,
+   * in the same atomic step as the halt check, for /panic to wait on.
+   * @returns false when halted: the POST must not go out.
+   */
+  enterPlacing(intentId: string): Promise<boolean>;
+  /** The POST settled (answered, failed or timed out). */
   endPlacing(intentId: string): Promise<void>;
-  /** Intents that may be mid-POST right now (stale entries ignored). */
-  placingCount(): Promise<number>;
+  /** POSTs marked within `maxAgeMs` (default PLACING_STALE_MS) and not ended. */
+  placingCount(maxAgeMs?: number): Promise<number>;
   /** @returns false when the order id already belongs to another intent. */
   claimOrder(orderId: string): Promise<boolean>;
   claimedOrders(): Promise<Set<string>>;
 }
 
-export function createIntentStore(
-  redis: Redis,
-  prefix: string,
-  now: () => number,
-): IntentStore {
+export function createIntentStore(redis: Redis, prefix: string): IntentStore {
   const keys = stateKeys(prefix);
 
   const parse = (raw: string | null): IntentRecord | null => {
@@ -115,16 +142,29 @@ export function createIntentStore(
       await redis.del(keys.intent(intentId));
     },
 
-    async startPlacing(intentId) {
-      await redis.zadd(keys.placing, now(), intentId);
+    async enterPlacing(intentId) {
+      const entered = (await redis.eval(
+        ENTER_PLACING,
+        2,
+        haltKey(prefix),
+        keys.placing,
+        intentId,
+        PLACING_FORGET_MS,
+      )) as number;
+      return entered === 1;
     },
 
     async endPlacing(intentId) {
       await redis.zrem(keys.placing, intentId);
     },
 
-    async placingCount() {
-      return redis.zcount(keys.placing, now() - PLACING_STALE_MS, '+inf');
+    async placingCount(maxAgeMs = PLACING_STALE_MS) {
+      return (await redis.eval(
+        COUNT_PLACING,
+        1,
+        keys.placing,
+        maxAgeMs,
+      )) as number;
     },
 
     async claimOrder(orderId) {

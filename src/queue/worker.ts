@@ -59,8 +59,6 @@ export interface StartBrokerWorkersOptions {
   timings?: {
     lockDurationMs?: number;
     stalledIntervalMs?: number;
-    /** How long /panic waits for POSTs in flight; default 10 s. */
-    placingWaitMs?: number;
     /** Graceful close waits this long for running jobs; default 15 s. */
     closeTimeoutMs?: number;
   };
@@ -132,10 +130,9 @@ export async function startBrokerWorkers(
     control,
     redis: connection,
     prefix,
-    intents: createIntentStore(connection, prefix, now),
+    intents: createIntentStore(connection, prefix),
     logger,
     now,
-    placingWaitMs: timings.placingWaitMs ?? 10_000,
   };
   const watcher = createOrderWatcher({
     redis: connection,

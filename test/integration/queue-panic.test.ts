@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { HALTED_MESSAGE } from '../../src/queue/job-errors.ts';
 import type { CallOutcome, PanicReport } from '../../src/queue/jobs.ts';
 import { unavailable } from '../support/fake-broker-client.ts';
-import { startHarness, type Harness } from '../support/queue-harness.ts';
+import {
+  startHarness,
+  waitFor,
+  type Harness,
+} from '../support/queue-harness.ts';
 
 function report(outcome: CallOutcome<PanicReport>): PanicReport {
   assert.equal(outcome.status, 'done', JSON.stringify(outcome));
@@ -140,45 +145,121 @@ describe('panic', { timeout: 30_000 }, () => {
   });
 });
 
+const RACE_ORDER = {
+  exchange: 'NSE',
+  symbol: 'INFY',
+  side: 'BUY',
+  quantity: 1,
+  orderType: 'LIMIT',
+  price: 1400,
+  product: 'CNC',
+} as const;
+
 describe(
-  'panic while an order POST is in flight elsewhere',
+  'panic against order POSTs on other workers',
   { timeout: 30_000 },
   () => {
-    it('waits for it and cancels the new order too', async () => {
-      const h = await startHarness('panic-race');
-      try {
-        await h.addWorkers(); // a second worker process
-        h.client.delays.placeOrder = 400;
-        const placing = h.gateway.call('place-order', {
+    let h: Harness;
+
+    beforeEach(async () => {
+      h = await startHarness('panic-race');
+      await h.addWorkers(); // a second worker process
+    });
+    afterEach(async () => {
+      await h.close();
+    });
+
+    it('waits for a POST already on the wire, then cancels its order', async () => {
+      let land = () => {};
+      h.client.placeGate = new Promise<void>((resolve) => (land = resolve));
+      const placing = h.gateway.call(
+        'place-order',
+        {
           intentId: 'race-1',
           requestedBy: 9,
-          request: {
-            exchange: 'NSE',
-            symbol: 'INFY',
-            side: 'BUY',
-            quantity: 1,
-            orderType: 'LIMIT',
-            price: 1400,
-            product: 'CNC',
-            tag: 'race-1',
-          },
-        });
-        // The POST has begun on one worker when the panic starts on the other.
-        while (h.client.count('placeOrder') === 0) {
-          await new Promise((r) => setTimeout(r, 10));
-        }
-        const r = report(await h.gateway.call('panic', { requestedBy: 9 }));
-        const placed = await placing;
-        assert.equal(placed.status, 'done');
-        const orderId =
-          placed.status === 'done' && placed.value.outcome === 'submitted'
-            ? placed.value.orderId
-            : '';
-        assert.deepEqual(ids(r.cancelled), [orderId]);
-        assert.deepEqual(r.stillOpen, []);
-      } finally {
-        await h.close();
-      }
+          request: { ...RACE_ORDER, tag: 'race-1' },
+        },
+        { deadlineMs: 15_000 },
+      );
+      // The POST has left one worker when the panic starts on the other.
+      await waitFor('the POST to leave', () => h.client.posts.length === 1);
+      let panicDone = false;
+      const panicking = h.gateway
+        .call('panic', { requestedBy: 9 }, { deadlineMs: 15_000 })
+        .finally(() => (panicDone = true));
+      await waitFor('the halt', () => h.control.isHalted());
+      await sleep(600);
+      assert.equal(panicDone, false, 'panic waits for the POST in flight');
+
+      land();
+      const r = report(await panicking);
+      const placed = await placing;
+      assert.equal(placed.status, 'done', JSON.stringify(placed));
+      const orderId =
+        placed.status === 'done' && placed.value.outcome === 'submitted'
+          ? placed.value.orderId
+          : '';
+      assert.deepEqual(ids(r.cancelled), [orderId]);
+      assert.deepEqual(r.stillOpen, []);
+    });
+
+    it('never sends a POST whose last check comes after the halt', async () => {
+      // A relogin or a rate-limiter wait before the POST: long enough for a
+      // panic to run from start to end meanwhile.
+      h.client.delays.placeOrder = 800;
+      const placing = h.gateway.call('place-order', {
+        intentId: 'race-2',
+        requestedBy: 9,
+        request: { ...RACE_ORDER, tag: 'race-2' },
+      });
+      await waitFor(
+        'the job to reach the client',
+        () => h.client.count('placeOrder') === 1,
+      );
+      const r = report(await h.gateway.call('panic', { requestedBy: 9 }));
+      assert.equal(r.openBefore, 0);
+
+      assert.deepEqual(await placing, {
+        status: 'failed',
+        message: HALTED_MESSAGE,
+      });
+      assert.deepEqual(h.client.posts, []);
+      assert.deepEqual(h.client.orderList(), []);
+      // Nothing is left claimed: the intent never went out.
+      assert.equal(await h.redis.exists(`${h.prefix}:intent:race-2`), 0);
+    });
+
+    it('ignores a mark older than the bound (a worker that died mid-POST)', async () => {
+      const [s] = await h.redis.time();
+      await h.redis.zadd(
+        `${h.prefix}:intent:placing`,
+        (Number(s) - 60) * 1000,
+        'dead',
+      );
+      const started = Date.now();
+      report(await h.gateway.call('panic', { requestedBy: 9 }));
+      assert.ok(
+        Date.now() - started < 2_000,
+        `took ${Date.now() - started} ms`,
+      );
+    });
+
+    it('waits for a fresh mark no longer than the bound', async () => {
+      h.client.requestTimeoutMs = 200; // bound: 200 ms + the 5 s margin
+      const [s, us] = await h.redis.time();
+      const at = Number(s) * 1000 + Math.floor(Number(us) / 1000);
+      await h.redis.zadd(`${h.prefix}:intent:placing`, at, 'dying');
+      const started = Date.now();
+      const r = report(
+        await h.gateway.call(
+          'panic',
+          { requestedBy: 9 },
+          { deadlineMs: 15_000 },
+        ),
+      );
+      const took = Date.now() - started;
+      assert.ok(took >= 4_500 && took < 8_000, `took ${took} ms`);
+      assert.equal(r.verified, true);
     });
   },
 );

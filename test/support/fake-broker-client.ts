@@ -3,16 +3,20 @@ import {
   BrokerError,
   OrderOutcomeUnknownError,
 } from '../../src/mstock/errors.ts';
+import { markNeverSent } from '../../src/mstock/http.ts';
 import type {
   BrokerClient,
+  BrokerList,
   Funds,
   Holding,
   InstrumentRef,
   Order,
   OrderState,
+  PlaceOrderOptions,
   PlaceOrderRequest,
   Position,
   Quote,
+  ReadOptions,
   SessionInfo,
   Trade,
 } from '../../src/mstock/types.ts';
@@ -78,9 +82,23 @@ export class FakeBrokerClient implements BrokerClient {
   loggedIn = true;
   /** False: the book shows `tag: null`, as mStock's `tag: []` reads. */
   echoTags = true;
+  /**
+   * Waits at the start of a call. For placeOrder this is before
+   * `beforeSend`: the time a real client spends on a relogin or a rate
+   * limiter slot.
+   */
   delays: Partial<Record<ClientMethod, number>> = {};
-  /** When set, placeOrder waits for it before acting. */
+  /**
+   * When set, placeOrder waits for it after `beforeSend`, with the request
+   * on the wire (see `posts`), before the broker acts.
+   */
   placeGate: Promise<void> | null = null;
+  /** Requests that passed `beforeSend` and left, whatever came back. */
+  readonly posts: PlaceOrderRequest[] = [];
+  /** See BrokerClient; the queue tests keep it short. */
+  requestTimeoutMs = 2_000;
+  /** Rows of the order book the next reads could not read (counted). */
+  unreadableRows = 0;
 
   private readonly book = new Map<string, Order>();
   private nextId = 1131241001100;
@@ -207,9 +225,12 @@ export class FakeBrokerClient implements BrokerClient {
     return [];
   }
 
-  async orders(): Promise<Order[]> {
-    await this.enter('orders', []);
-    return this.orderList();
+  async orders(options?: ReadOptions): Promise<BrokerList<Order>> {
+    await this.enter('orders', options === undefined ? [] : [options]);
+    const book = this.orderList();
+    return this.unreadableRows > 0
+      ? Object.assign(book, { unreadableRows: this.unreadableRows })
+      : book;
   }
 
   async tradeBook(): Promise<Trade[]> {
@@ -217,8 +238,17 @@ export class FakeBrokerClient implements BrokerClient {
     return [];
   }
 
-  async placeOrder(request: PlaceOrderRequest): Promise<{ orderId: string }> {
+  async placeOrder(
+    request: PlaceOrderRequest,
+    options: PlaceOrderOptions = {},
+  ): Promise<{ orderId: string }> {
     await this.enter('placeOrder', [request]);
+    try {
+      await options.beforeSend?.();
+    } catch (err) {
+      throw err instanceof Error ? markNeverSent(err) : err;
+    }
+    this.posts.push(request);
     if (this.placeGate !== null) await this.placeGate;
     const script = this.placeScripts.shift() ?? { kind: 'ok' };
     if (script.kind === 'error') throw script.error;

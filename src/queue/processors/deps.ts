@@ -15,8 +15,6 @@ export interface OrderProcessorDeps {
   intents: IntentStore;
   logger: Logger;
   now: () => number;
-  /** How long /panic waits for order POSTs already in flight; ms. */
-  placingWaitMs: number;
 }
 
 /**

@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../../logger.ts';
 import { markOrderActivity } from '../../alerts/order-activity.ts';
-import type { Order } from '../../mstock/types.ts';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../mstock/client.ts';
+import type { BrokerClient, Order } from '../../mstock/types.ts';
 import { ChatSafeError } from '../job-errors.ts';
 import type { JobData, PanicReport } from '../jobs.ts';
 import { isRefusal, reasonOf, type OrderProcessorDeps } from './deps.ts';
@@ -13,6 +15,7 @@ import { isRefusal, reasonOf, type OrderProcessorDeps } from './deps.ts';
  */
 
 const PLACING_POLL_MS = 100;
+const PLACING_MARGIN_MS = 5_000;
 
 export async function panicJob(
   deps: OrderProcessorDeps,
@@ -22,7 +25,7 @@ export async function panicJob(
 
   const changed = await deps.control.halt(data.requestedBy);
   logger.warn({ changed }, 'panic: trading halted');
-  await waitForPlacements(deps);
+  await waitForPlacements(deps, logger);
   await markOrderActivity(deps.redis, deps.prefix, { now: deps.now() });
 
   let book: Order[];
@@ -59,22 +62,46 @@ export async function panicJob(
 }
 
 /**
- * A POST that passed its halt check just before ours may still be on the
- * wire; the book is read after it lands, so its order gets cancelled too.
+ * POSTs that passed their last halt check before ours may still be on the
+ * wire: wait until each has settled, so the book read next shows their
+ * orders. After the halt no new entry can appear, and an entry older than
+ * the bound belongs to a worker that died (its POST settled or never
+ * will), so one bound of waiting is always enough.
  */
-// TODO(queue): a POST slower than `placingWaitMs` can still land after the
-// second book read and stay open unreported; re-read until no placement is
-// in flight if that ever shows up in the logs ("placements still in
-// flight").
-async function waitForPlacements(deps: OrderProcessorDeps): Promise<void> {
-  const deadline = Date.now() + deps.placingWaitMs;
-  while ((await deps.intents.placingCount()) > 0) {
+async function waitForPlacements(
+  deps: OrderProcessorDeps,
+  logger: Logger,
+): Promise<void> {
+  const boundMs = placingBoundMs(deps.client);
+  // Real time, not the injected clock: this is an actual wait.
+  const deadline = Date.now() + boundMs + PLACING_POLL_MS;
+  let inFlight = await deps.intents.placingCount(boundMs);
+  if (inFlight === 0) return;
+  logger.info(
+    { in_flight: inFlight, bound_ms: boundMs },
+    'panic: waiting for order POSTs in flight',
+  );
+  while (inFlight > 0) {
     if (Date.now() >= deadline) {
-      deps.logger.warn('panic: order placements still in flight; going on');
+      // Only clocks jumping can get here; the report is then unverified
+      // for these, but the halt stands.
+      logger.warn({ in_flight: inFlight }, 'panic: POSTs still in flight');
       return;
     }
     await sleep(PLACING_POLL_MS);
+    inFlight = await deps.intents.placingCount(boundMs);
   }
+}
+
+/**
+ * How long an order POST may be in flight: the client's request timeout,
+ * plus a margin for the steps around it (the Redis mark, the reply's
+ * parsing, a busy event loop).
+ */
+export function placingBoundMs(client: BrokerClient): number {
+  return (
+    (client.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS) + PLACING_MARGIN_MS
+  );
 }
 
 async function rereadBook(deps: OrderProcessorDeps): Promise<Order[] | null> {

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../logger.ts';
 import { markOrderActivity } from '../../alerts/order-activity.ts';
 import { BrokerError } from '../../mstock/errors.ts';
+import { neverReachedBroker } from '../../mstock/http.ts';
 import { ChatSafeError, HALTED_MESSAGE } from '../job-errors.ts';
 import type { IntentRecord } from '../intent-store.ts';
 import type { JobData, PlaceOrderResult } from '../jobs.ts';
@@ -15,16 +16,28 @@ import { findPlacedOrder } from './reconcile-order.ts';
  * 2. The intent's record is claimed in Redis before the POST. Whoever
  *    finds it claimed (a duplicate job, a re-run after a crash) never
  *    posts: it reads the outcome recorded, or reconciles with the book.
- * 3. The halt is checked again after the claim is visible to /panic, so a
- *    panic either sees this POST in flight and waits for it, or this job
- *    sees the halt and stops.
+ * 3. At the last moment before the POST leaves (token and rate-limit slot
+ *    in hand), one atomic Redis step checks the halt and marks the POST
+ *    as in flight. So a /panic either sets the halt first and this POST
+ *    never leaves, or finds it in flight and waits for it to settle.
  * 4. An unclear answer is reconciled against the order book; the POST is
  *    never repeated.
  */
 
+const NOT_SENT_MESSAGE =
+  'The order was not sent: an internal check before sending failed. Place it again.';
+
 /** A duplicate that finds the intent mid-POST waits this long for it. */
 const SENDING_WAIT_MS = 10_000;
 const SENDING_POLL_MS = 200;
+
+/** The halt met the order at its last check before the POST. */
+class HaltedAtSendError extends ChatSafeError {
+  override name = 'HaltedAtSendError';
+  constructor() {
+    super(HALTED_MESSAGE);
+  }
+}
 
 export async function placeOrderJob(
   deps: OrderProcessorDeps,
@@ -53,12 +66,7 @@ export async function placeOrderJob(
     return resume(deps, data, earlier, logger);
   }
 
-  await deps.intents.startPlacing(intentId);
   try {
-    if (await deps.control.isHalted()) {
-      await deps.intents.release(intentId);
-      throw new ChatSafeError(HALTED_MESSAGE);
-    }
     await markOrderActivity(deps.redis, deps.prefix, { now: deps.now() });
     return await send(deps, data, startedAt, logger);
   } finally {
@@ -74,19 +82,43 @@ async function send(
 ): Promise<PlaceOrderResult> {
   let orderId: string;
   try {
-    ({ orderId } = await deps.client.placeOrder(data.request));
+    ({ orderId } = await deps.client.placeOrder(data.request, {
+      beforeSend: async () => {
+        if (!(await deps.intents.enterPlacing(data.intentId))) {
+          throw new HaltedAtSendError();
+        }
+      },
+    }));
   } catch (err) {
-    // Only a BrokerError says the order was certainly not placed. An
-    // OrderOutcomeUnknownError, or anything unexpected, may hide an order
-    // that reached the broker: ask the book, never post again.
-    if (err instanceof BrokerError) {
+    if (err instanceof HaltedAtSendError) {
+      // Never sent: forget the claim, as if the job had met the halt first.
+      await deps.intents.release(data.intentId);
+      logger.warn('order met the halt just before its POST; not sent');
+      throw err;
+    }
+    // A BrokerError is the broker's refusal, or a failure before sending;
+    // either way the order is certainly not placed. So is anything the
+    // client marks as never sent. An OrderOutcomeUnknownError, or anything
+    // unexpected, may hide an order that reached the broker: ask the book,
+    // never post again.
+    if (err instanceof BrokerError || neverReachedBroker(err)) {
+      const refusal =
+        err instanceof BrokerError
+          ? err
+          : new ChatSafeError(NOT_SENT_MESSAGE, true, { cause: err });
       await deps.intents.write(data.intentId, {
         state: 'failed',
         startedAt,
-        message: err.message,
+        message: refusal.message,
       });
-      logger.warn({ kind: err.kind, err: err.message }, 'order refused');
-      throw err;
+      logger.warn(
+        {
+          kind: err instanceof BrokerError ? err.kind : 'internal',
+          err: err instanceof Error ? err.message : err,
+        },
+        'order refused or not sent',
+      );
+      throw refusal;
     }
     logger.warn(
       { err: err instanceof Error ? err.message : err },
