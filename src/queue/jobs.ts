@@ -90,10 +90,22 @@ export interface PanicReport {
   /** Filled, cancelled or rejected before our cancel reached them. */
   alreadyClosed: Order[];
   failed: { order: Order; reason: string }[];
-  /** Still open when the book was read again at the end. */
+  /**
+   * Still open when the book was read again at the end, with any order
+   * whose status word is unknown (it may be working).
+   */
   stillOpen: Order[];
-  /** False when the final order-book read failed. */
+  /**
+   * False when the final order-book read failed, or some of its rows
+   * could not be read: "nothing left open" is then not proven.
+   */
   verified: boolean;
+  /**
+   * Rows of the order book (first or final read) that could not be read;
+   * absent when every row was read. Such an order was neither cancelled
+   * nor checked.
+   */
+  unreadableRows?: number;
 }
 
 export interface BrokerJobs {

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { HALTED_MESSAGE } from '../../src/queue/job-errors.ts';
 import type { CallOutcome, PanicReport } from '../../src/queue/jobs.ts';
-import { unavailable } from '../support/fake-broker-client.ts';
+import { refusal, unavailable } from '../support/fake-broker-client.ts';
 import {
   startHarness,
   waitFor,
@@ -108,6 +108,42 @@ describe('panic', { timeout: 30_000 }, () => {
     });
     assert.deepEqual(outcome, { status: 'failed', message: HALTED_MESSAGE });
     assert.equal(h.client.count('placeOrder'), placed);
+  });
+
+  it('treats an order in an unknown state as possibly open', async () => {
+    const a = h.client.addOrder({ symbol: 'INFY', state: 'unknown' });
+    const b = h.client.addOrder({ symbol: 'TCS', state: 'unknown' });
+    h.client.addOrder({ symbol: 'SBIN', state: 'filled', filledQuantity: 10 });
+    h.client.scriptCancel(b.orderId, {
+      kind: 'error',
+      error: refusal('Order cannot be cancelled in this state.'),
+    });
+
+    const r = report(await h.gateway.call('panic', { requestedBy: 9 }));
+
+    assert.equal(r.openBefore, 2);
+    assert.deepEqual(ids(r.cancelled), [a.orderId]);
+    assert.deepEqual(r.alreadyClosed, []);
+    assert.deepEqual(
+      r.failed.map((f) => [f.order.orderId, f.reason]),
+      [[b.orderId, 'Order cannot be cancelled in this state.']],
+    );
+    assert.deepEqual(ids(r.stillOpen), [b.orderId]);
+    assert.equal(r.stillOpen[0]?.status, 'Frozen');
+  });
+
+  it('counts book rows it could not read and does not claim all is clear', async () => {
+    const a = h.client.addOrder({ symbol: 'INFY' });
+    h.client.unreadableRows = 2;
+    try {
+      const r = report(await h.gateway.call('panic', { requestedBy: 9 }));
+      assert.deepEqual(ids(r.cancelled), [a.orderId]);
+      assert.deepEqual(r.stillOpen, []);
+      assert.equal(r.unreadableRows, 2);
+      assert.equal(r.verified, false);
+    } finally {
+      h.client.unreadableRows = 0;
+    }
   });
 
   it('says unverified when the second look fails', async () => {

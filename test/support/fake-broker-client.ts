@@ -287,7 +287,8 @@ export class FakeBrokerClient implements BrokerClient {
         'Order Does not Exsist.Need to refresh orderbook / relogin in application',
       );
     }
-    if (order.state !== 'open') {
+    // An unknown status word ('Frozen' here) may be a working order.
+    if (order.state !== 'open' && order.state !== 'unknown') {
       throw refusal(`Order is already ${order.status.toLowerCase()}.`);
     }
     this.update(orderId, { state: 'cancelled' });

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../logger.ts';
 import { markOrderActivity } from '../../alerts/order-activity.ts';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../mstock/client.ts';
-import type { BrokerClient, Order } from '../../mstock/types.ts';
+import type { BrokerClient, BrokerList, Order } from '../../mstock/types.ts';
 import { ChatSafeError } from '../job-errors.ts';
 import type { JobData, PanicReport } from '../jobs.ts';
 import { isRefusal, reasonOf, type OrderProcessorDeps } from './deps.ts';
@@ -28,7 +28,7 @@ export async function panicJob(
   await waitForPlacements(deps, logger);
   await markOrderActivity(deps.redis, deps.prefix, { now: deps.now() });
 
-  let book: Order[];
+  let book: BrokerList<Order>;
   try {
     book = await deps.client.orders();
   } catch (err) {
@@ -38,7 +38,7 @@ export async function panicJob(
       { cause: err },
     );
   }
-  const open = book.filter((o) => o.state === 'open');
+  const open = book.filter(mayBeOpen);
 
   const cancelled: Order[] = [];
   const refused: { order: Order; reason: string }[] = [];
@@ -51,14 +51,37 @@ export async function panicJob(
       const entry = { order, reason: reasonOf(err, logger) };
       (isRefusal(err) ? refused : errored).push(entry);
       logger.warn(
-        { order_id: order.orderId, reason: entry.reason },
+        { order_id: order.orderId, state: order.state, reason: entry.reason },
         'panic: cancel not done',
       );
     }
   }
 
   const after = await rereadBook(deps);
-  return buildReport(open.length, cancelled, refused, errored, after);
+  const unreadableRows = Math.max(
+    book.unreadableRows ?? 0,
+    after?.unreadableRows ?? 0,
+  );
+  if (unreadableRows > 0) {
+    logger.warn({ unreadable_rows: unreadableRows }, 'panic: rows unread');
+  }
+  return buildReport(
+    open.length,
+    cancelled,
+    refused,
+    errored,
+    after,
+    unreadableRows,
+  );
+}
+
+/**
+ * Open, or in a state whose status word we do not know: such an order
+ * may well be working, so it is cancelled (a refusal costs nothing) and
+ * reported while it stays in the book.
+ */
+export function mayBeOpen(order: Order): boolean {
+  return order.state === 'open' || order.state === 'unknown';
 }
 
 /**
@@ -104,7 +127,9 @@ export function placingBoundMs(client: BrokerClient): number {
   );
 }
 
-async function rereadBook(deps: OrderProcessorDeps): Promise<Order[] | null> {
+async function rereadBook(
+  deps: OrderProcessorDeps,
+): Promise<BrokerList<Order> | null> {
   try {
     return await deps.client.orders();
   } catch (err) {
@@ -118,16 +143,19 @@ async function rereadBook(deps: OrderProcessorDeps): Promise<Order[] | null> {
 
 /**
  * A refused cancel is "already closed" unless the second look shows the
- * order still open; then it is a failure with the broker's reason. Orders
- * are reported as the second look shows them (a fill's price and
- * quantity), or as first seen when that look failed.
+ * order still open (or still in an unknown state); then it is a failure
+ * with the broker's reason. Orders are reported as the second look shows
+ * them (a fill's price and quantity), or as first seen when that look
+ * failed. Rows the broker sent that could not be read are counted, and a
+ * second look with such rows does not verify that nothing is open.
  */
 export function buildReport(
   openBefore: number,
   cancelled: Order[],
   refused: { order: Order; reason: string }[],
   errored: { order: Order; reason: string }[],
-  after: Order[] | null,
+  after: BrokerList<Order> | null,
+  unreadableRows = 0,
 ): PanicReport {
   const latest = new Map((after ?? []).map((o) => [o.orderId, o]));
   const fresh = (o: Order) => latest.get(o.orderId) ?? o;
@@ -139,13 +167,14 @@ export function buildReport(
   }));
   for (const r of refused) {
     const now = fresh(r.order);
-    if (after !== null && now.state === 'open') {
+    if (after !== null && mayBeOpen(now)) {
       failed.push({ order: now, reason: r.reason });
     } else {
       alreadyClosed.push(now);
     }
   }
 
+  const unreadAfter = (after?.unreadableRows ?? 0) > 0;
   return {
     openBefore,
     cancelled: cancelled.map(fresh),
@@ -153,9 +182,8 @@ export function buildReport(
     failed,
     // Unverified: the orders whose cancel failed are the ones presumed open.
     stillOpen:
-      after !== null
-        ? after.filter((o) => o.state === 'open')
-        : failed.map((f) => f.order),
-    verified: after !== null,
+      after !== null ? after.filter(mayBeOpen) : failed.map((f) => f.order),
+    verified: after !== null && !unreadAfter,
+    ...(unreadableRows > 0 && { unreadableRows }),
   };
 }
