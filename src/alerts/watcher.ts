@@ -3,7 +3,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.ts';
 import { BrokerError } from '../mstock/errors.ts';
-import type { BrokerClient, Order } from '../mstock/types.ts';
+import type { BrokerClient, BrokerList, Order } from '../mstock/types.ts';
 import { createIntentStore } from '../queue/intent-store.ts';
 import type { AlertJobData } from '../queue/jobs.ts';
 import { stateKeys } from '../queue/keys.ts';
@@ -91,7 +91,7 @@ export function createOrderWatcher(options: OrderWatcherOptions): OrderWatcher {
     return snapshot;
   }
 
-  async function readBook(): Promise<Order[] | null> {
+  async function readBook(): Promise<BrokerList<Order> | null> {
     try {
       return await client.orders({ background: true });
     } catch (err) {
@@ -196,7 +196,9 @@ export function createOrderWatcher(options: OrderWatcherOptions): OrderWatcher {
         'order change alerted',
       );
     }
-    await store(diff.updates, diff.gone);
+    // A row the broker sent but we could not read is not a gone order.
+    const gone = orders.unreadableRows === undefined ? diff.gone : [];
+    await store(diff.updates, gone);
     return { polled: true, changes: diff.changes };
   }
 

@@ -136,6 +136,24 @@ describe('order watcher', { timeout: 30_000 }, () => {
     assert.deepEqual(await alertLines(alerts), []);
   });
 
+  it('keeps an order whose row turned unreadable, and alerts its fill later', async () => {
+    await markOrderActivity(redis, prefix, { now: Date.now() });
+    const order = client.addOrder({ symbol: 'INFY' });
+    await watcher.tick();
+
+    // The order's row does not fit for one read: not "gone".
+    client.clearBook();
+    client.unreadableRows = 1;
+    assert.equal((await watcher.tick()).polled, true);
+
+    client.unreadableRows = 0;
+    client.addOrder({ ...order, state: 'filled', filledQuantity: 10 });
+    await watcher.tick();
+    assert.deepEqual(await alertLines(alerts), [
+      `${order.orderId}:filled:10 filled`,
+    ]);
+  });
+
   it('skips a tick whose book read fails and catches up on the next', async () => {
     await markOrderActivity(redis, prefix, { now: Date.now() });
     const order = client.addOrder({ symbol: 'INFY' });

@@ -172,6 +172,23 @@ describe('place-order', { timeout: 30_000 }, () => {
     assert.equal(h.client.count('placeOrder') - before, 1);
   });
 
+  it('says so when book rows it could not read may hide the order', async () => {
+    h.client.scriptPlace({ kind: 'unknown-without-record' });
+    h.client.unreadableRows = 1;
+    try {
+      const placed = result(
+        await h.gateway.call('place-order', intent({ symbol: 'SBIN' })),
+      );
+      assert.equal(placed.outcome, 'unknown');
+      assert.match(
+        placed.outcome === 'unknown' ? placed.detail : '',
+        /1 row\(s\) of the order book could not be read/,
+      );
+    } finally {
+      h.client.unreadableRows = 0;
+    }
+  });
+
   it('keeps a broker refusal final for the intent', async () => {
     h.client.scriptPlace({
       kind: 'error',

@@ -1,5 +1,6 @@
 import type {
   BrokerClient,
+  BrokerList,
   Order,
   PlaceOrderRequest,
 } from '../../mstock/types.ts';
@@ -35,7 +36,7 @@ export async function findPlacedOrder(
   request: PlaceOrderRequest,
   window: MatchWindow,
 ): Promise<Reconciliation> {
-  let book: Order[];
+  let book: BrokerList<Order>;
   try {
     book = await client.orders();
   } catch (err) {
@@ -45,7 +46,13 @@ export async function findPlacedOrder(
       detail: `The broker did not confirm the order and the order book could not be read (${why}). ${CHECK}`,
     };
   }
-  return matchOrder(book, request, window);
+  const found = matchOrder(book, request, window);
+  const unread = book.unreadableRows ?? 0;
+  if (found.found || unread === 0) return found;
+  return {
+    found: false,
+    detail: `${found.detail} (${unread} row(s) of the order book could not be read; it may be one of them.)`,
+  };
 }
 
 export function matchOrder(
