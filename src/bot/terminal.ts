@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline';
 import type { Bot, Context, Transformer } from 'grammy';
 import type { Update, UserFromGetMe } from 'grammy/types';
 import type { Logger } from '../logger.ts';
+import { htmlToPlain } from './format.ts';
 
 /**
  * The terminal chat: with no bot token, lines typed in the terminal become
@@ -45,20 +46,6 @@ export interface TerminalChat {
   close(): void;
 }
 
-/** Turns the HTML the bot sends into readable terminal text. */
-export function htmlToText(html: string): string {
-  return html
-    .replace(/<br\s*\/?>/gi, '\n')
-    .replace(/<\/?(b|strong|i|em|u|s|code|pre|blockquote)(\s[^>]*)?>/gi, '')
-    .replace(/<a\s+href="([^"]*)"[^>]*>(.*?)<\/a>/gi, '$2 ($1)')
-    .replace(/<[^>]+>/g, '')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&amp;/g, '&');
-}
-
 /**
  * Installs the printing transformer on `bot.api` and starts reading lines.
  * Call after the bot's own transformers are installed: the last one
@@ -82,7 +69,7 @@ export function startTerminalChat<C extends Context>(
   const now = () => Math.floor(Date.now() / 1000);
 
   const print = (text: string) => {
-    const body = htmlToText(text)
+    const body = htmlToPlain(text)
       .split('\n')
       .map((line) => `  ${line}`)
       .join('\n');
