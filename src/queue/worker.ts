@@ -195,7 +195,7 @@ export async function startBrokerWorkers(
             return placeOrderJob(
               jobDeps,
               jobDataSchemas['place-order'].parse(job.data),
-              job.id ?? null,
+              { id: job.id ?? null, enqueuedAt: job.timestamp },
             );
           case 'cancel-order':
             return cancelOrderJob(

@@ -282,3 +282,42 @@ describe('a stalled order job', { timeout: 30_000 }, () => {
     }
   });
 });
+
+describe('a place-order job that waited too long', { timeout: 30_000 }, () => {
+  it('is not sent, unless its intent already has an outcome to report', async () => {
+    const h = await startHarness('stale');
+    try {
+      const earlier = intent();
+      const first = result(await h.gateway.call('place-order', earlier));
+      assert.equal(first.outcome, 'submitted');
+
+      // Workers whose clock reads 200 s after each job was added: as if
+      // every job had waited that long for a worker.
+      await h.workers.close();
+      await h.addWorkers({ now: () => Date.now() + 200_000 });
+
+      const fresh = intent({ orderType: 'MARKET', price: undefined });
+      const outcome = await h.gateway.call('place-order', fresh);
+      assert.deepEqual(outcome, {
+        status: 'failed',
+        message:
+          'This order waited too long in the queue (200 s) and was not sent; place it again if you still want it.',
+      });
+      assert.equal(h.client.posts.length, 1);
+      assert.equal(
+        await h.redis.exists(`${h.prefix}:intent:${fresh.intentId}`),
+        0,
+      );
+
+      const again = result(
+        await h.gateway.call('place-order', earlier, {
+          jobId: `${earlier.intentId}-again`,
+        }),
+      );
+      assert.deepEqual(again, first);
+      assert.equal(h.client.posts.length, 1);
+    } finally {
+      await h.close();
+    }
+  });
+});

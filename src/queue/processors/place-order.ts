@@ -27,6 +27,9 @@ import { findPlacedOrder } from './reconcile-order.ts';
 const NOT_SENT_MESSAGE =
   'The order was not sent: an internal check before sending failed. Place it again.';
 
+/** A place-order job older than this, never started, is not sent. */
+export const MAX_QUEUE_WAIT_MS = 120_000;
+
 /** A duplicate that finds the intent mid-POST waits this long for it. */
 const SENDING_WAIT_MS = 10_000;
 const SENDING_POLL_MS = 200;
@@ -39,12 +42,20 @@ class HaltedAtSendError extends ChatSafeError {
   }
 }
 
+/** The job as BullMQ holds it. */
+export interface PlaceOrderJobRef {
+  id: string | null;
+  /** Epoch ms when the job was added (BullMQ's `timestamp`). */
+  enqueuedAt: number;
+}
+
 export async function placeOrderJob(
   deps: OrderProcessorDeps,
   data: JobData<'place-order'>,
-  jobId: string | null,
+  job: PlaceOrderJobRef,
 ): Promise<PlaceOrderResult> {
   const { intentId } = data;
+  const jobId = job.id;
   const logger = deps.logger.child({ intent_id: intentId, job_id: jobId });
 
   if (await deps.control.isHalted()) {
@@ -54,6 +65,20 @@ export async function placeOrderJob(
       throw new ChatSafeError(HALTED_MESSAGE);
     }
     return resume(deps, data, earlier, logger);
+  }
+
+  // A confirmation is for the market as the user saw it: a job that
+  // waited long (workers down) is not sent at a later price. One that
+  // already has a record reports it, however old.
+  const waitedMs = deps.now() - job.enqueuedAt;
+  if (
+    waitedMs > MAX_QUEUE_WAIT_MS &&
+    (await deps.intents.read(intentId)) === null
+  ) {
+    logger.warn({ waited_ms: waitedMs }, 'order job too old; not sent');
+    throw new ChatSafeError(
+      `This order waited too long in the queue (${Math.round(waitedMs / 1000)} s) and was not sent; place it again if you still want it.`,
+    );
   }
 
   const startedAt = deps.now();
