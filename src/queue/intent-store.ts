@@ -69,6 +69,18 @@ const intentRecordSchema = z.discriminatedUnion('state', [
 
 export type IntentRecord = z.infer<typeof intentRecordSchema>;
 
+// KEYS[1] owners hash; ARGV[1] order id, ARGV[2] intent id, ARGV[3] ttl s.
+// 1 when the intent owns the order now (again), 0 when another does.
+const CLAIM_ORDER = `
+local owner = redis.call('HGET', KEYS[1], ARGV[1])
+if owner == false then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+  redis.call('EXPIRE', KEYS[1], ARGV[3])
+  return 1
+end
+if owner == ARGV[2] then return 1 end
+return 0`;
+
 export interface IntentStore {
   /**
    * Claims the intent for sending. @returns null when this caller now owns
@@ -92,9 +104,13 @@ export interface IntentStore {
   endPlacing(intentId: string): Promise<void>;
   /** POSTs marked within `maxAgeMs` (default PLACING_STALE_MS) and not ended. */
   placingCount(maxAgeMs?: number): Promise<number>;
-  /** @returns false when the order id already belongs to another intent. */
-  claimOrder(orderId: string): Promise<boolean>;
-  claimedOrders(): Promise<Set<string>>;
+  /**
+   * Makes `intentId` the owner of `orderId`, in one atomic step.
+   * @returns false when the order already belongs to another intent.
+   */
+  claimOrder(orderId: string, intentId: string): Promise<boolean>;
+  /** Order ids that belong to intents other than `exceptIntentId`. */
+  claimedOrders(exceptIntentId?: string): Promise<Set<string>>;
 }
 
 export function createIntentStore(redis: Redis, prefix: string): IntentStore {
@@ -167,14 +183,25 @@ export function createIntentStore(redis: Redis, prefix: string): IntentStore {
       )) as number;
     },
 
-    async claimOrder(orderId) {
-      const added = await redis.sadd(keys.claimedOrders, orderId);
-      await redis.expire(keys.claimedOrders, INTENT_TTL_S);
-      return added === 1;
+    async claimOrder(orderId, intentId) {
+      const owned = (await redis.eval(
+        CLAIM_ORDER,
+        1,
+        keys.orderOwners,
+        orderId,
+        intentId,
+        INTENT_TTL_S,
+      )) as number;
+      return owned === 1;
     },
 
-    async claimedOrders() {
-      return new Set(await redis.smembers(keys.claimedOrders));
+    async claimedOrders(exceptIntentId) {
+      const owners = await redis.hgetall(keys.orderOwners);
+      return new Set(
+        Object.entries(owners)
+          .filter(([, owner]) => owner !== exceptIntentId)
+          .map(([orderId]) => orderId),
+      );
     },
   };
 }

@@ -8,8 +8,11 @@ export function stateKeys(prefix: string) {
     intent: (intentId: string) => `${prefix}:intent:${intentId}`,
     /** Intents between "about to POST" and "outcome recorded" (zset, ms). */
     placing: `${prefix}:intent:placing`,
-    /** Order ids already claimed by an intent, so no two share one. */
-    claimedOrders: `${prefix}:intent:claimed-orders`,
+    /**
+     * Order id -> the intent that claimed it (hash), so no two intents
+     * share one order.
+     */
+    orderOwners: `${prefix}:intent:order-owners`,
     /** Last order-book snapshot: order id -> "state|filled". */
     watchSnapshot: `${prefix}:watch:snapshot`,
     /** Held by the one watcher tick running now (token, expiring). */

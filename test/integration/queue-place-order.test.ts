@@ -8,12 +8,18 @@ import type {
   JobData,
   PlaceOrderResult,
 } from '../../src/queue/jobs.ts';
-import { istText } from '../support/fake-broker-client.ts';
+import { ControlState } from '../../src/queue/control-state.ts';
+import { createIntentStore } from '../../src/queue/intent-store.ts';
+import type { OrderProcessorDeps } from '../../src/queue/processors/deps.ts';
+import { placeOrderJob } from '../../src/queue/processors/place-order.ts';
+import { FakeBrokerClient, istText } from '../support/fake-broker-client.ts';
 import {
   startHarness,
+  testLogger,
   waitFor,
   type Harness,
 } from '../support/queue-harness.ts';
+import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts';
 
 let seq = 0;
 
@@ -318,6 +324,55 @@ describe('a place-order job that waited too long', { timeout: 30_000 }, () => {
       assert.equal(h.client.posts.length, 1);
     } finally {
       await h.close();
+    }
+  });
+});
+
+describe('reconciling by fields against a claim made meanwhile', () => {
+  it('reports unknown instead of taking another intent’s order', async () => {
+    const redis = connectRedis();
+    const prefix = uniquePrefix('claim');
+    try {
+      const client = new FakeBrokerClient();
+      client.echoTags = false;
+      const intents = createIntentStore(redis, prefix);
+      const deps: OrderProcessorDeps = {
+        client,
+        control: new ControlState(redis, prefix),
+        redis,
+        prefix,
+        // The claims as read just before another intent's claim landed.
+        intents: {
+          ...intents,
+          claimedOrders: () => Promise.resolve(new Set()),
+        },
+        logger: testLogger(),
+        now: Date.now,
+      };
+      const theirs = client.addOrder({
+        symbol: 'INFY',
+        quantity: 5,
+        price: 1500,
+      });
+      assert.equal(await intents.claimOrder(theirs.orderId, 'other'), true);
+
+      // Our POST's answer is lost and nothing of ours reached the book.
+      client.scriptPlace({ kind: 'unknown-without-record' });
+      const data = intent();
+      const placed = await placeOrderJob(deps, data, {
+        id: null,
+        enqueuedAt: Date.now(),
+      });
+
+      assert.equal(placed.outcome, 'unknown', JSON.stringify(placed));
+      assert.equal((await intents.read(data.intentId))?.state, 'unknown');
+      assert.deepEqual([...(await intents.claimedOrders())], [theirs.orderId]);
+      // The owner itself still sees its order as claimable.
+      assert.deepEqual([...(await intents.claimedOrders('other'))], []);
+      assert.equal(await intents.claimOrder(theirs.orderId, 'other'), true);
+    } finally {
+      await deleteKeys(redis, prefix);
+      await redis.quit();
     }
   });
 });

@@ -152,7 +152,14 @@ async function send(
     return reconcile(deps, data, startedAt, logger);
   }
 
-  await recordSent(deps, data.intentId, startedAt, orderId, 'broker-reply');
+  await recordSent(
+    deps,
+    data.intentId,
+    startedAt,
+    orderId,
+    'broker-reply',
+    logger,
+  );
   logger.info({ order_id: orderId }, 'order submitted');
   const order = await findInBook(deps.client, orderId, logger);
   return { outcome: 'submitted', orderId, order, confirmedBy: 'broker-reply' };
@@ -195,27 +202,38 @@ async function reconcile(
   startedAt: number,
   logger: Logger,
 ): Promise<PlaceOrderResult> {
-  const exclude = await deps.intents.claimedOrders();
+  const exclude = await deps.intents.claimedOrders(data.intentId);
   const found = await findPlacedOrder(deps.client, data.request, {
     startedAt,
     now: deps.now(),
     exclude,
   });
-
   if (!found.found) {
-    await deps.intents.write(data.intentId, {
-      state: 'unknown',
-      startedAt,
-      detail: found.detail,
-    });
-    await markOrderActivity(deps.redis, deps.prefix, { now: deps.now() });
-    logger.warn('order not found in the book; outcome unknown');
-    return { outcome: 'unknown', detail: found.detail };
+    return recordUnknown(deps, data, startedAt, found.detail, logger);
   }
 
   const confirmedBy = found.by === 'tag' ? 'order-tag' : 'order-fields';
   const orderId = found.order.orderId;
-  await recordSent(deps, data.intentId, startedAt, orderId, confirmedBy);
+  const kept = await recordSent(
+    deps,
+    data.intentId,
+    startedAt,
+    orderId,
+    confirmedBy,
+    logger,
+  );
+  if (!kept) {
+    // Another intent, reconciling at the same time, matched the same order
+    // first: neither of us can tell whose it is, so ours is not found.
+    logger.warn({ order_id: orderId }, 'matching order claimed meanwhile');
+    return recordUnknown(
+      deps,
+      data,
+      startedAt,
+      'The broker did not confirm the order, and the only order in the book that looks like it belongs to another order request. Check /orders before placing it again.',
+      logger,
+    );
+  }
   logger.info(
     { order_id: orderId, matched_by: found.by },
     'order found in the book',
@@ -223,24 +241,56 @@ async function reconcile(
   return { outcome: 'submitted', orderId, order: found.order, confirmedBy };
 }
 
+async function recordUnknown(
+  deps: OrderProcessorDeps,
+  data: JobData<'place-order'>,
+  startedAt: number,
+  detail: string,
+  logger: Logger,
+): Promise<PlaceOrderResult> {
+  await deps.intents.write(data.intentId, {
+    state: 'unknown',
+    startedAt,
+    detail,
+  });
+  await markOrderActivity(deps.redis, deps.prefix, { now: deps.now() });
+  logger.warn('order not found in the book; outcome unknown');
+  return { outcome: 'unknown', detail };
+}
+
+/**
+ * Claims the order id for the intent, then records it as sent.
+ * @returns false, recording nothing, when the order was matched by its
+ *   fields alone and another intent owns it already. The broker's reply
+ *   and our tag are proof enough to keep the id whatever the claims say.
+ */
 async function recordSent(
   deps: OrderProcessorDeps,
   intentId: string,
   startedAt: number,
   orderId: string,
   confirmedBy: 'broker-reply' | 'order-tag' | 'order-fields',
-): Promise<void> {
+  logger: Logger,
+): Promise<boolean> {
+  const claimed = await deps.intents.claimOrder(orderId, intentId);
+  if (!claimed) {
+    if (confirmedBy === 'order-fields') return false;
+    logger.error(
+      { order_id: orderId, confirmed_by: confirmedBy },
+      'order id claimed by another intent before its own; kept for this one',
+    );
+  }
   await deps.intents.write(intentId, {
     state: 'sent',
     startedAt,
     orderId,
     confirmedBy,
   });
-  await deps.intents.claimOrder(orderId);
   await markOrderActivity(deps.redis, deps.prefix, {
     now: deps.now(),
     orderId,
   });
+  return true;
 }
 
 function isRecent(deps: OrderProcessorDeps, at: number): boolean {
