@@ -44,6 +44,17 @@ const SETTLE_CAP_MS = 10 * 60_000;
 const DEFAULT_DEADLINE_MS = 8_000;
 const CLOSE_WAIT_MS = 2_000;
 
+/**
+ * BullMQ priorities on the orders queue, lower first: /panic runs before
+ * every place and cancel job waiting, which keep their own order among
+ * themselves (one priority: first in, first out).
+ */
+const JOB_PRIORITY: Partial<Record<BrokerJobName, number>> = {
+  panic: 1,
+  'place-order': 10,
+  'cancel-order': 10,
+};
+
 const JOB_DEFAULTS = {
   attempts: 1,
   removeOnComplete: { age: 3_600 },
@@ -221,9 +232,11 @@ export async function createBrokerGateway(
 
       let job: Job;
       try {
+        const priority = JOB_PRIORITY[name];
         job = await queues[queue].add(name, parsed.data, {
           ...JOB_DEFAULTS,
           ...(jobId !== undefined && { jobId }),
+          ...(priority !== undefined && { priority }),
         });
       } catch (err) {
         // With no offline queue, a refused write never reached Redis.
@@ -266,8 +279,14 @@ export async function createBrokerGateway(
       }
       const total: QueueDepth = { waiting: 0, active: 0, delayed: 0 };
       for (const queue of Object.values(queues)) {
-        const counts = await queue.getJobCounts('waiting', 'active', 'delayed');
-        total.waiting += counts.waiting ?? 0;
+        // Jobs with a priority wait in their own set, not BullMQ's 'wait'.
+        const counts = await queue.getJobCounts(
+          'waiting',
+          'prioritized',
+          'active',
+          'delayed',
+        );
+        total.waiting += (counts.waiting ?? 0) + (counts.prioritized ?? 0);
         total.active += counts.active ?? 0;
         total.delayed += counts.delayed ?? 0;
       }

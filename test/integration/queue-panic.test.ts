@@ -191,6 +191,56 @@ const RACE_ORDER = {
   product: 'CNC',
 } as const;
 
+describe('panic behind waiting order jobs', { timeout: 30_000 }, () => {
+  it('runs before the place jobs already waiting, which then meet the halt', async () => {
+    const h = await startHarness('panic-first'); // one worker process
+    try {
+      let land = () => {};
+      h.client.placeGate = new Promise<void>((resolve) => (land = resolve));
+      const order = (tag: string) => ({
+        intentId: tag,
+        requestedBy: 9,
+        request: { ...RACE_ORDER, tag },
+      });
+      const wait = { deadlineMs: 15_000 };
+      const first = h.gateway.call('place-order', order('first'), wait);
+      await waitFor(
+        'the first POST to leave',
+        () => h.client.posts.length === 1,
+      );
+      const queued = ['second', 'third'].map((tag) =>
+        h.gateway.call('place-order', order(tag), wait),
+      );
+      await waitFor(
+        'two jobs waiting',
+        async () => (await h.gateway.depth()).waiting === 2,
+      );
+      const panicking = h.gateway.call('panic', { requestedBy: 9 }, wait);
+      await waitFor(
+        'the panic waiting too',
+        async () => (await h.gateway.depth()).waiting === 3,
+      );
+
+      land();
+      const r = report(await panicking);
+      const placed = await first;
+      assert.ok(
+        placed.status === 'done' && placed.value.outcome === 'submitted',
+      );
+      assert.deepEqual(ids(r.cancelled), [placed.value.orderId]);
+      for (const outcome of await Promise.all(queued)) {
+        assert.deepEqual(outcome, {
+          status: 'failed',
+          message: HALTED_MESSAGE,
+        });
+      }
+      assert.equal(h.client.posts.length, 1);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe(
   'panic against order POSTs on other workers',
   { timeout: 30_000 },

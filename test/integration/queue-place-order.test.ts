@@ -75,6 +75,18 @@ describe('place-order', { timeout: 30_000 }, () => {
     assert.equal(placed.order?.tag, data.request.tag);
   });
 
+  it('reads the book for its reply in the background, and does without it', async () => {
+    h.client.failNext(
+      'orders',
+      new BrokerError('rate-limited', 'The data budget is in use.'),
+    );
+    const placed = result(await h.gateway.call('place-order', intent()));
+    assert.ok(placed.outcome === 'submitted');
+    assert.equal(placed.order, null);
+    const reads = h.client.calls.filter((c) => c.method === 'orders');
+    assert.deepEqual(reads.at(-1)?.args, [{ background: true }]);
+  });
+
   it('refuses while halted and sends nothing', async () => {
     await h.control.halt(7);
     const before = h.client.count('placeOrder');

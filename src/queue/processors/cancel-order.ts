@@ -35,6 +35,9 @@ export async function cancelOrderJob(
   }
 
   logger.info('order cancelled');
-  const order = await findInBook(deps.client, orderId, logger);
+  // Detail for the reply only: never worth holding the orders queue.
+  const order = await findInBook(deps.client, orderId, logger, {
+    background: true,
+  });
   return { orderId, outcome: 'cancelled', order };
 }

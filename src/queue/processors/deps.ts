@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../logger.ts';
 import { BrokerError } from '../../mstock/errors.ts';
-import type { BrokerClient, Order } from '../../mstock/types.ts';
+import type { BrokerClient, Order, ReadOptions } from '../../mstock/types.ts';
 import type { ControlState } from '../control-state.ts';
 import type { IntentStore } from '../intent-store.ts';
 
@@ -35,17 +35,25 @@ export function reasonOf(err: unknown, logger: Logger): string {
   return 'Internal error; see the worker log.';
 }
 
-/** Reads the book for one order; null when it is absent or unreadable. */
+/**
+ * Reads the book for one order; null when it is absent or unreadable.
+ * `background`: the read only adds detail to a result, so it must not
+ * hold the orders queue (and a /panic behind it) waiting for the data
+ * budget: it fails at once when no slot is free.
+ */
 export async function findInBook(
   client: BrokerClient,
   orderId: string,
   logger: Logger,
+  options: ReadOptions = {},
 ): Promise<Order | null> {
   try {
-    const book = await client.orders();
+    const book = await client.orders(options);
     return book.find((o) => o.orderId === orderId) ?? null;
   } catch (err) {
-    logger.warn(
+    const busy = err instanceof BrokerError && err.kind === 'rate-limited';
+    // A busy data budget is the expected end of a background read.
+    logger[busy && options.background === true ? 'debug' : 'warn'](
       { order_id: orderId, err: err instanceof Error ? err.message : err },
       'order book read failed',
     );

@@ -161,7 +161,10 @@ async function send(
     logger,
   );
   logger.info({ order_id: orderId }, 'order submitted');
-  const order = await findInBook(deps.client, orderId, logger);
+  // Detail for the reply only; the watcher reports what happens next.
+  const order = await findInBook(deps.client, orderId, logger, {
+    background: true,
+  });
   return { outcome: 'submitted', orderId, order, confirmedBy: 'broker-reply' };
 }
 
@@ -179,7 +182,9 @@ async function resume(
 
   switch (record.state) {
     case 'sent': {
-      const order = await findInBook(deps.client, record.orderId, logger);
+      const order = await findInBook(deps.client, record.orderId, logger, {
+        background: true,
+      });
       return {
         outcome: 'submitted',
         orderId: record.orderId,
