@@ -7,11 +7,15 @@ import type { AlertJobData } from './jobs.ts';
 import { stateKeys } from './keys.ts';
 
 /**
- * Publishes what a worker's broker client knows about the session to
- * ControlState (for /status) and turns online/offline flips into alerts.
- * Several worker processes may report the same flip: a compare-and-set in
- * Redis numbers each real transition, and that number is the alert's job
- * id, so one flip is one alert.
+ * Publishes what the workers' broker clients know about the session to
+ * ControlState (for /status) and turns online/offline changes into
+ * alerts. Each worker process has its own view (its offline detector may
+ * trip while another's does not), so every report also refreshes that
+ * worker's view in Redis, and what is published is the aggregate: online
+ * while any worker with a fresh view is online, offline only when every
+ * fresh view says offline. A compare-and-set numbers each change of the
+ * aggregate, and that number is the alert's job id: one change, one
+ * alert, however many workers saw it.
  */
 
 /** `SessionInfo` fits; the rest is optional so any client hook can feed it. */
@@ -34,15 +38,33 @@ export type BrokerStatusListener = (update: BrokerStatusUpdate) => void;
 /** At most one login-failed alert per this window. */
 const LOGIN_FAILED_ALERT_S = 30 * 60;
 
-// KEYS[1] last flag, KEYS[2] transition counter; ARGV[1] new flag.
-// Returns 0 when nothing changed (or first sight of "online"), else the
-// new transition number.
-const FLIP_SCRIPT = `
-local previous = redis.call('GET', KEYS[1])
-if previous == ARGV[1] then return 0 end
-redis.call('SET', KEYS[1], ARGV[1])
-if previous == false and ARGV[1] == '1' then return 0 end
-return redis.call('INCR', KEYS[2])`;
+// KEYS[1] views hash, KEYS[2] last published flag, KEYS[3] transition
+// counter; ARGV[1] worker id, ARGV[2] its flag ("1" online), ARGV[3] view
+// ttl ms. Stores the view as "flag:ms" (Redis's clock, so hosts agree),
+// drops views long dead, and returns {aggregate flag, transition}: 0 when
+// the aggregate did not change (or first sight of "online"), else the new
+// transition number.
+const AGGREGATE_SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[3])
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ':' .. string.format('%.0f', now))
+local online = '0'
+local views = redis.call('HGETALL', KEYS[1])
+for i = 1, #views, 2 do
+  local flag, at = string.match(views[i + 1], '^([01]):(%d+)$')
+  if flag == nil or now - tonumber(at) > 10 * ttl then
+    redis.call('HDEL', KEYS[1], views[i])
+  elseif flag == '1' and now - tonumber(at) <= ttl then
+    online = '1'
+  end
+end
+redis.call('PEXPIRE', KEYS[1], 10 * ttl)
+local previous = redis.call('GET', KEYS[2])
+if previous == online then return {online, 0} end
+redis.call('SET', KEYS[2], online)
+if previous == false and online == '1' then return {online, 0} end
+return {online, redis.call('INCR', KEYS[3])}`;
 
 export interface BrokerStatusReporterOptions {
   redis: Redis;
@@ -52,16 +74,42 @@ export interface BrokerStatusReporterOptions {
   mode: 'paper' | 'live';
   logger: Logger;
   now: () => number;
+  /** This worker process: one view in the aggregate. */
+  workerId: string;
+  /**
+   * A view not refreshed for this long no longer counts (its worker
+   * stopped or hangs); ms. Workers must report more often than this.
+   */
+  viewTtlMs: number;
+}
+
+export interface BrokerStatusReporter {
+  /** Records this worker's view, publishes the aggregate, alerts changes. */
+  report(update: BrokerStatusUpdate): Promise<void>;
+  /** Withdraws this worker's view (a clean stop). */
+  retire(): Promise<void>;
 }
 
 export function createBrokerStatusReporter(
   options: BrokerStatusReporterOptions,
-): (update: BrokerStatusUpdate) => Promise<void> {
-  const { redis, control, alerts, mode, now } = options;
+): BrokerStatusReporter {
+  const { redis, control, alerts, mode, now, workerId } = options;
   const keys = stateKeys(options.prefix);
   const logger = options.logger.child({ part: 'broker-status' });
 
-  return async function reportBrokerStatus(update) {
+  async function report(update: BrokerStatusUpdate): Promise<void> {
+    const [aggregate, flip] = (await redis.eval(
+      AGGREGATE_SCRIPT,
+      3,
+      keys.brokerViews,
+      keys.brokerOnline,
+      keys.brokerTransitions,
+      workerId,
+      update.online ? '1' : '0',
+      options.viewTtlMs,
+    )) as [string, number];
+    const online = aggregate === '1';
+
     const previous = await control.brokerStatus();
     const lastError =
       update.lastError !== undefined
@@ -70,7 +118,7 @@ export function createBrokerStatusReporter(
           ? null
           : (previous?.lastError ?? null);
     await control.setBrokerStatus({
-      online: update.online,
+      online,
       loggedIn: update.loggedIn ?? previous?.loggedIn ?? false,
       // An explicit null (logged out) clears it; absent keeps the last.
       sessionExpiresAt:
@@ -82,16 +130,9 @@ export function createBrokerStatusReporter(
       lastError,
     });
 
-    const flip = (await redis.eval(
-      FLIP_SCRIPT,
-      2,
-      keys.brokerOnline,
-      keys.brokerTransitions,
-      update.online ? '1' : '0',
-    )) as number;
     if (flip > 0) {
-      const change = update.online ? 'online' : 'offline';
-      const detail = update.online
+      const change = online ? 'online' : 'offline';
+      const detail = online
         ? 'The broker answers again.'
         : (lastError ?? 'The broker stopped answering.');
       await enqueueAlert(
@@ -126,5 +167,12 @@ export function createBrokerStatusReporter(
         );
       }
     }
+  }
+
+  return {
+    report,
+    async retire() {
+      await redis.hdel(keys.brokerViews, workerId);
+    },
   };
 }

@@ -21,7 +21,9 @@ export function stateKeys(prefix: string) {
     watchActivity: `${prefix}:watch:activity`,
     /** Orders this product placed, scored by placement time (ms). */
     watchOurs: `${prefix}:watch:ours`,
-    /** Last broker online flag seen by any worker ("1" / "0"). */
+    /** Worker id -> its broker view, "1:ms" or "0:ms" (hash). */
+    brokerViews: `${prefix}:broker:views`,
+    /** Last published aggregate online flag ("1" / "0"). */
     brokerOnline: `${prefix}:broker:online`,
     /** Counts online/offline transitions; numbers their alert job ids. */
     brokerTransitions: `${prefix}:broker:transitions`,

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue, Worker, type Job } from 'bullmq';
 import type { Logger } from '../logger.ts';
@@ -61,11 +62,16 @@ export interface StartBrokerWorkersOptions {
     stalledIntervalMs?: number;
     /** Graceful close waits this long for running jobs; default 15 s. */
     closeTimeoutMs?: number;
+    /** How often this worker refreshes its broker view; default 10 s. */
+    heartbeatMs?: number;
   };
 }
 
 export interface BrokerWorkers {
-  /** Publishes a status (ControlState + transition alerts). */
+  /**
+   * Records this worker's view of the broker and publishes the aggregate
+   * of all workers' views (ControlState + transition alerts).
+   */
   reportBrokerStatus(update: BrokerStatusUpdate): Promise<void>;
   /** The same, fire-and-forget, for a broker client's status hook. */
   onStatusTarget: BrokerStatusListener;
@@ -76,6 +82,9 @@ export interface BrokerWorkers {
    */
   close(options?: { force?: boolean }): Promise<void>;
 }
+
+/** How often each worker re-reports its broker view; ms. */
+const HEARTBEAT_MS = 10_000;
 
 /** A session sample is re-published at least this often (for /status). */
 const STATUS_REFRESH_MS = 60_000;
@@ -105,7 +114,8 @@ export async function startBrokerWorkers(
   const alerts = createAlertQueue(connection, prefix);
   const brokerQueue = new Queue(QUEUE_NAMES.broker, { connection, prefix });
 
-  const report = createBrokerStatusReporter({
+  const heartbeatMs = timings.heartbeatMs ?? HEARTBEAT_MS;
+  const reporter = createBrokerStatusReporter({
     redis: connection,
     prefix,
     control,
@@ -113,9 +123,12 @@ export async function startBrokerWorkers(
     mode,
     logger,
     now,
+    workerId: randomUUID(),
+    // Three missed heartbeats and this worker's view no longer counts.
+    viewTtlMs: 3 * heartbeatMs,
   });
   const reportBrokerStatus = async (update: BrokerStatusUpdate) => {
-    await report(update);
+    await reporter.report(update);
     options.onStatusTarget?.(update);
   };
   const onStatusTarget: BrokerStatusListener = (update) => {
@@ -124,6 +137,17 @@ export async function startBrokerWorkers(
     );
   };
   const sampler = createSessionSampler(client, reportBrokerStatus, now, logger);
+  // Keeps this worker's view fresh while no job or client event reports.
+  const heartbeat = setInterval(() => {
+    let session: SessionInfo;
+    try {
+      session = client.session();
+    } catch {
+      return;
+    }
+    onStatusTarget(session);
+  }, heartbeatMs);
+  heartbeat.unref();
 
   const deps: OrderProcessorDeps = {
     client,
@@ -256,6 +280,13 @@ export async function startBrokerWorkers(
     async close(closeOptions = {}) {
       const timeout = timings.closeTimeoutMs ?? 15_000;
       const force = closeOptions.force ?? false;
+      clearInterval(heartbeat);
+      // A forced close stands for a crash: the view just goes stale.
+      if (!force) {
+        await reporter.retire().catch((err: unknown) => {
+          logger.warn({ err }, 'broker view not withdrawn');
+        });
+      }
       await Promise.all([
         closeWorker(brokerWorker, { force, timeoutMs: timeout }, logger),
         closeWorker(ordersWorker, { force, timeoutMs: timeout }, logger),

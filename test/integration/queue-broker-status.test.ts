@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { BrokerError } from '../../src/mstock/errors.ts';
+import { FakeBrokerClient } from '../support/fake-broker-client.ts';
 import {
   startHarness,
   waitFor,
@@ -104,5 +106,88 @@ describe('broker status', { timeout: 30_000 }, () => {
         l.endsWith('Too many failures; pausing broker calls.'),
       ),
     );
+  });
+});
+
+describe('broker status across worker processes', { timeout: 30_000 }, () => {
+  const heartbeat = { heartbeatMs: 200 }; // views live 600 ms
+
+  it('follows the aggregate: online while any worker is, one alert per change', async () => {
+    const h = await startHarness('status-agg', { timings: heartbeat });
+    try {
+      const other = new FakeBrokerClient();
+      await h.addWorkers({ client: other });
+      await sleep(450); // both views in, both online: no news
+
+      // One worker's detector trips, the other's broker answers.
+      h.client.online = false;
+      await sleep(1_000); // several heartbeats from each
+      assert.deepEqual(await brokerAlerts(h), [], 'no flapping');
+      assert.equal((await h.control.brokerStatus())?.online, true);
+
+      other.online = false;
+      await waitFor('the offline alert', async () =>
+        (await brokerAlerts(h)).some((l) => l.startsWith('broker-offline-')),
+      );
+      assert.equal((await h.control.brokerStatus())?.online, false);
+
+      h.client.online = true;
+      await waitFor('the online alert', async () =>
+        (await brokerAlerts(h)).some((l) => l.startsWith('broker-online-')),
+      );
+      await sleep(600);
+      assert.deepEqual(
+        (await brokerAlerts(h)).map((l) => l.split(' ')[0]),
+        ['broker-offline-1', 'broker-online-2'],
+      );
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('an explicit offline report is outvoted by a fresh online view', async () => {
+    const h = await startHarness('status-vote');
+    try {
+      const other = await h.addWorkers();
+      await other.reportBrokerStatus({ online: true });
+      await h.workers.reportBrokerStatus({
+        online: false,
+        lastError: 'Too many failures; pausing broker calls.',
+      });
+      assert.deepEqual(await brokerAlerts(h), []);
+      const status = await h.control.brokerStatus();
+      assert.deepEqual(status && [status.online, status.lastError], [
+        true,
+        'Too many failures; pausing broker calls.',
+      ]);
+
+      // That worker stops cleanly: its view goes with it.
+      await other.close();
+      await h.workers.reportBrokerStatus({ online: false });
+      assert.deepEqual(await brokerAlerts(h), [
+        'broker-offline-1 Too many failures; pausing broker calls.',
+      ]);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('stops counting a worker that died once its view is stale', async () => {
+    const h = await startHarness('status-stale', { timings: heartbeat });
+    try {
+      const other = new FakeBrokerClient();
+      const dying = await h.addWorkers({ client: other });
+      await sleep(450);
+      h.client.online = false;
+      await sleep(500);
+      assert.equal((await h.control.brokerStatus())?.online, true);
+
+      await dying.close({ force: true }); // a crash: no goodbye
+      await waitFor('the offline alert', async () =>
+        (await brokerAlerts(h)).some((l) => l.startsWith('broker-offline-')),
+      );
+    } finally {
+      await h.close();
+    }
   });
 });
