@@ -104,6 +104,92 @@ function logPollingFailures(logger: Logger): Transformer {
   };
 }
 
+/** Where a Redis URL points, without any password it carries. */
+export function redisWhere(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//');
+}
+
+/**
+ * The process's own Redis connection (control state, session, rate
+ * limiter). The first connect is bounded so that a missing Redis stops
+ * the start with a clear line instead of retrying forever.
+ */
+async function connectRedis(url: string, logger: Logger): Promise<Redis> {
+  const redis = new Redis(url, {
+    maxRetriesPerRequest: null,
+    lazyConnect: true,
+    connectTimeout: 5_000,
+  });
+  redis.on('error', (err) =>
+    logger.debug({ err: err.message }, 'redis connection error'),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      redis.connect(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timeout')), 5_000);
+      }),
+    ]);
+    return redis;
+  } catch {
+    redis.disconnect();
+    throw new Error(
+      `Redis is not reachable at ${redisWhere(url)}. Start redis-server or set REDIS_URL.`,
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Paper mode keeps its simulator inside the worker, so two paper workers
+ * on one prefix would trade on two different accounts. A lease in Redis
+ * lets one of them run and stops any other with a clear message.
+ */
+async function takePaperLease(
+  redis: Redis,
+  prefix: string,
+  logger: Logger,
+): Promise<() => Promise<void>> {
+  const key = `${prefix}:paper:lease`;
+  const holder = `${process.pid}:${Math.random().toString(36).slice(2)}`;
+  const LEASE_MS = 15_000;
+  const taken = await redis.set(key, holder, 'PX', LEASE_MS, 'NX');
+  if (taken !== 'OK') {
+    throw new Error(
+      `another paper-mode worker already runs the simulator for QUEUE_PREFIX=${prefix}; run one worker in paper mode, or give this one another QUEUE_PREFIX (a worker that just crashed frees it within 15 s).`,
+    );
+  }
+  const renew = setInterval(() => {
+    redis
+      .eval(
+        `if redis.call('GET', KEYS[1]) == ARGV[1] then
+           return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+         return redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX')`,
+        1,
+        key,
+        holder,
+        String(LEASE_MS),
+      )
+      .catch((err: unknown) =>
+        logger.warn({ err }, 'paper lease renewal failed'),
+      );
+  }, LEASE_MS / 3);
+  renew.unref();
+  return async () => {
+    clearInterval(renew);
+    await redis.eval(
+      `if redis.call('GET', KEYS[1]) == ARGV[1] then
+         return redis.call('DEL', KEYS[1]) end
+       return 0`,
+      1,
+      key,
+      holder,
+    );
+  };
+}
+
 /** The user the terminal chat speaks as when no users are configured. */
 export const TERMINAL_USER_ID = 1;
 
@@ -124,16 +210,10 @@ export async function startApp(
   };
 
   try {
-    const redis = new Redis(config.redisUrl, {
-      maxRetriesPerRequest: null,
-      lazyConnect: true,
-    });
-    redis.on('error', (err) =>
-      logger.debug({ err: err.message }, 'redis connection error'),
-    );
-    await redis.connect();
+    const redis = await connectRedis(config.redisUrl, logger);
     stops.push(async () => {
-      await redis.quit();
+      if (redis.status === 'ready') await redis.quit();
+      else redis.disconnect();
     });
     const control = new ControlState(redis, config.queuePrefix);
 
@@ -176,7 +256,9 @@ async function startBroker(
   let simulator: Simulator | undefined;
   let baseUrl = config.mstock.baseUrl;
   let credentials = config.mstock.credentials;
+  let releaseLease: (() => Promise<void>) | undefined;
   if (config.mode === 'paper') {
+    releaseLease = await takePaperLease(redis, config.queuePrefix, logger);
     simulator = await startSimulator({
       ...options.simulator,
       logger: logger.child({ part: 'simulator' }),
@@ -218,6 +300,7 @@ async function startBroker(
       await workers.close();
       await client.close();
       await simulator?.close();
+      await releaseLease?.();
     },
   };
 }

@@ -77,9 +77,7 @@ async function main(): Promise<void> {
     app = await startApp(config, { role, logger });
   } catch (err) {
     logger.fatal({ err }, 'start failed');
-    console.error(
-      `Could not start: ${describeStartError(err, config.redisUrl)}`,
-    );
+    console.error(`Could not start: ${describeStartError(err)}`);
     logger.flush();
     process.exit(1);
   }
@@ -90,13 +88,8 @@ async function main(): Promise<void> {
   }
 }
 
-function describeStartError(err: unknown, redisUrl: string): string {
+function describeStartError(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
-  if (/ECONNREFUSED|ENOTFOUND|ETIMEDOUT/.test(message)) {
-    // The URL may carry a password; show only where it points.
-    const where = redisUrl.replace(/\/\/[^@]*@/, '//');
-    return `Redis is not reachable at ${where}. Start redis-server or set REDIS_URL.`;
-  }
   return String(scrubTokens(message));
 }
 

@@ -68,12 +68,16 @@ export function startTerminalChat<C extends Context>(
   let buttons: Button[] = [];
   const now = () => Math.floor(Date.now() / 1000);
 
+  // Lines being handled; output outside them (an alert, a late result)
+  // arrives over the prompt, which is then drawn again below it.
+  let handling = 0;
   const print = (text: string) => {
     const body = htmlToPlain(text)
       .split('\n')
       .map((line) => `  ${line}`)
       .join('\n');
     write(`\n${body}\n`);
+    if (handling === 0) write('you› ');
   };
 
   const showButtons = (markup: unknown, messageId: number) => {
@@ -201,7 +205,14 @@ export function startTerminalChat<C extends Context>(
     }
     // One line at a time, in order, as Telegram delivers a private chat.
     queue = queue
-      .then(() => bot.handleUpdate(toUpdate(line)))
+      .then(async () => {
+        handling += 1;
+        try {
+          await bot.handleUpdate(toUpdate(line));
+        } finally {
+          handling -= 1;
+        }
+      })
       .catch((err: unknown) => {
         options.logger.error({ err }, 'terminal update failed');
         write('  (something went wrong; see the log)\n');
