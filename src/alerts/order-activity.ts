@@ -4,8 +4,9 @@ import { stateKeys } from '../queue/keys.ts';
 /**
  * What the order processors tell the fill watcher: "orders may be moving,
  * read the book" and "this order id is one we placed". The watcher reads
- * the order book only while either holds or the last snapshot still has an
- * open order, so an idle account costs no broker calls.
+ * the order book on every tick while the first holds or the last snapshot
+ * still has an open order, and only at a slow pace otherwise, so an idle
+ * account costs few broker calls.
  */
 
 /** How long after a place, cancel or panic the watcher keeps polling. */

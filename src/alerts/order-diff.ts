@@ -1,4 +1,5 @@
 import type { Order, OrderState } from '../mstock/types.ts';
+import { parseBrokerTime } from '../queue/broker-time.ts';
 
 /**
  * Turns two looks at the order book into alert-worthy changes. Pure: the
@@ -29,6 +30,13 @@ export interface DiffContext {
   ownRecent: Set<string>;
   /** True while an order POST may be in flight somewhere. */
   placing: boolean;
+  /**
+   * A first-seen closed order that is not ours (the automated strategy
+   * placed it) is news when the broker's timestamp is after `at` (epoch
+   * ms; `now` dates a time given without a date). Absent on a first poll,
+   * so that starting up never replays the day.
+   */
+  othersSince?: { at: number; now: number };
 }
 
 export interface DiffResult {
@@ -84,15 +92,18 @@ export function diffOrders(
 }
 
 /**
- * An order we have never seen. Open with nothing filled: just remember it.
- * Anything else is news only when we placed it recently (a rejection right
- * after placement); an old order found at start-up is recorded silently.
- * While a POST may be in flight, an unknown closed order could be that
- * one before its id is recorded as ours: decide on a later tick.
+ * An order we have never seen. Open: just remember it, and alert as it
+ * changes. Closed: news when we placed it recently (a rejection right
+ * after placement), or when someone else placed it after our previous
+ * look (the strategy's order that filled between two polls); an older
+ * order found at start-up is recorded silently. While a POST may be in
+ * flight, an unknown closed order could be that one before its id is
+ * recorded as ours: decide on a later tick.
  */
 // TODO(alerts): an order whose POST outcome stayed unknown never gets its
-// id recorded as ours, so a rejection of it found later is recorded
-// silently; match it by tag here once the broker is known to echo tags.
+// id recorded as ours, so a rejection of it found later is alerted only by
+// its timestamp; match it by tag here once the broker is known to echo
+// tags.
 function firstSight(
   order: Order,
   context: DiffContext,
@@ -100,7 +111,16 @@ function firstSight(
   const news = changeOf(order);
   if (news === null) return null;
   if (context.ownRecent.has(order.orderId)) return news;
-  return context.placing ? 'defer' : null;
+  if (context.placing) return 'defer';
+  if (order.state === 'open') return null;
+  return placedAfter(order, context.othersSince) ? news : null;
+}
+
+/** An order whose time we cannot read is not news by a guess. */
+function placedAfter(order: Order, since: DiffContext['othersSince']): boolean {
+  if (since === undefined) return false;
+  const at = parseBrokerTime(order.placedAt, since.now);
+  return at !== null && at > since.at;
 }
 
 function transition(

@@ -20,22 +20,33 @@ import { hasRecentActivity, recentOwnOrders } from './order-activity.ts';
 /**
  * Fill detection by polling the order book. A BullMQ job scheduler puts a
  * `watch-orders` job on the broker queue every ORDER_POLL_MS; the broker
- * worker runs {@link OrderWatcher.tick}. Several workers may tick at once:
- * every alert's job id names its event, so each change is alerted once.
+ * worker runs {@link OrderWatcher.tick}. The book is read on every tick
+ * while orders may be moving (an order open in the last look, or a recent
+ * place, cancel or panic), and every `idlePollMs` otherwise, so orders the
+ * automated strategy places outside this bot are found too. Several
+ * workers may tick at once: every alert's job id names its event, so each
+ * change is alerted once.
  */
 
 // TODO(alerts): the broker's WebSocket order updates would alert within
 // a second without polling; poll only as the fallback once the client
 // exposes those events.
-// TODO(alerts): each book read spends the broker's one-a-second data
-// budget that /orders and /funds share; skip a tick while user reads wait,
-// once the client's limiter can tell us so.
 
 /** Job name of a watcher tick on the broker queue (not a gateway call). */
 export const WATCH_ORDERS_JOB = 'watch-orders';
 
 /** Scheduler id: one per deployment, whatever the number of workers. */
 const SCHEDULER_ID = 'watch-orders';
+
+/** The idle pace never runs faster than this; ms. */
+export const IDLE_POLL_MIN_MS = 15_000;
+
+/**
+ * A first-seen closed order placed up to this long before the previous
+ * look is still news: the broker's clock and ours differ, its times are
+ * whole seconds, and a new order may reach its book late.
+ */
+const BROKER_TIME_SLACK_MS = 2 * 60_000;
 
 /**
  * Ticks do not overlap: a slow book read (the broker's data limit is one
@@ -60,6 +71,11 @@ export interface OrderWatcherOptions {
   logger: Logger;
   mode: 'paper' | 'live';
   now?: () => number;
+  /**
+   * While no order may be moving, the book is read at most this often;
+   * default {@link IDLE_POLL_MIN_MS}.
+   */
+  idlePollMs?: number;
 }
 
 export interface TickResult {
@@ -77,6 +93,7 @@ export interface OrderWatcher {
 export function createOrderWatcher(options: OrderWatcherOptions): OrderWatcher {
   const { redis, prefix, client, alerts, mode } = options;
   const now = options.now ?? Date.now;
+  const idlePollMs = options.idlePollMs ?? IDLE_POLL_MIN_MS;
   const logger = options.logger.child({ part: 'order-watcher' });
   const keys = stateKeys(prefix);
   const intents = createIntentStore(redis, prefix);
@@ -147,13 +164,23 @@ export function createOrderWatcher(options: OrderWatcherOptions): OrderWatcher {
     }
   }
 
+  /** Epoch ms when the last successful poll began; null before any. */
+  async function lastPollAt(): Promise<number | null> {
+    const raw = await redis.get(keys.watchLastPoll);
+    const at = raw === null ? NaN : Number(raw);
+    return Number.isFinite(at) ? at : null;
+  }
+
   async function tick(): Promise<TickResult> {
     const snapshot = await loadSnapshot();
+    const lastPoll = await lastPollAt();
     const anyOpen = [...snapshot.values()].some((e) => e.state === 'open');
-    if (!anyOpen && !(await hasRecentActivity(redis, prefix))) {
+    const moving = anyOpen || (await hasRecentActivity(redis, prefix));
+    if (!moving && lastPoll !== null && now() - lastPoll < idlePollMs) {
       return { polled: false, reason: 'idle', changes: [] };
     }
 
+    const pollAt = now();
     const orders = await readBook();
     if (orders === null) {
       return { polled: false, reason: 'book-unreadable', changes: [] };
@@ -167,6 +194,9 @@ export function createOrderWatcher(options: OrderWatcherOptions): OrderWatcher {
     const diff = diffOrders(snapshot, orders, {
       ownRecent,
       placing: placing > 0,
+      ...(lastPoll !== null && {
+        othersSince: { at: lastPoll - BROKER_TIME_SLACK_MS, now: at },
+      }),
     });
 
     // Alerts first, snapshot second: a crash in between repeats the
@@ -199,6 +229,7 @@ export function createOrderWatcher(options: OrderWatcherOptions): OrderWatcher {
     // A row the broker sent but we could not read is not a gone order.
     const gone = orders.unreadableRows === undefined ? diff.gone : [];
     await store(diff.updates, gone);
+    await redis.set(keys.watchLastPoll, String(pollAt));
     return { polled: true, changes: diff.changes };
   }
 

@@ -15,6 +15,8 @@ export function stateKeys(prefix: string) {
     orderOwners: `${prefix}:intent:order-owners`,
     /** Last order-book snapshot: order id -> "state|filled". */
     watchSnapshot: `${prefix}:watch:snapshot`,
+    /** Epoch ms when the watcher's last successful book read began. */
+    watchLastPoll: `${prefix}:watch:last-poll`,
     /** Held by the one watcher tick running now (token, expiring). */
     watchLock: `${prefix}:watch:lock`,
     /** Exists while orders may be moving: the watcher polls the book. */

@@ -5,6 +5,7 @@ import type { Logger } from '../logger.ts';
 import { createAlertQueue } from '../alerts/enqueue-alert.ts';
 import {
   createOrderWatcher,
+  IDLE_POLL_MIN_MS,
   scheduleOrderWatch,
   WATCH_ORDERS_JOB,
 } from '../alerts/watcher.ts';
@@ -166,6 +167,7 @@ export async function startBrokerWorkers(
     logger,
     mode,
     now,
+    idlePollMs: Math.max(options.orderPollMs, IDLE_POLL_MIN_MS),
   });
 
   async function run<R>(

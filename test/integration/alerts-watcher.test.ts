@@ -9,7 +9,7 @@ import {
   type OrderWatcher,
 } from '../../src/alerts/watcher.ts';
 import type { AlertJobData } from '../../src/queue/jobs.ts';
-import { FakeBrokerClient } from '../support/fake-broker-client.ts';
+import { FakeBrokerClient, istText } from '../support/fake-broker-client.ts';
 import { startHarness, testLogger, waitFor } from '../support/queue-harness.ts';
 import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts';
 
@@ -59,17 +59,75 @@ describe('order watcher', { timeout: 30_000 }, () => {
     watcher = makeWatcher();
   });
 
-  it('reads nothing while idle or offline', async () => {
+  it('looks once at start, then idles at the slow pace, and reads nothing offline', async () => {
     client.addOrder({ symbol: 'INFY', state: 'filled', filledQuantity: 10 });
+    assert.deepEqual(await watcher.tick(), { polled: true, changes: [] });
+    assert.deepEqual(await alertLines(alerts), [], 'the day is not replayed');
     assert.deepEqual(await watcher.tick(), {
       polled: false,
       reason: 'idle',
       changes: [],
     });
+    assert.equal(client.count('orders'), 1);
     client.online = false;
     await markOrderActivity(redis, prefix, { now: Date.now() });
     assert.equal((await watcher.tick()).reason, 'offline');
-    assert.equal(client.count('orders'), 0);
+    assert.equal(client.count('orders'), 1);
+  });
+
+  it('finds the strategy’s orders while idle and alerts those newer than its last look', async () => {
+    let t = Date.now();
+    const clock = () => t;
+    client = new FakeBrokerClient(clock);
+    const make = () =>
+      createOrderWatcher({
+        redis,
+        prefix,
+        client,
+        alerts,
+        logger: testLogger(),
+        mode: 'paper',
+        now: clock,
+        idlePollMs: 15_000,
+      });
+    watcher = make();
+    client.addOrder({
+      symbol: 'INFY',
+      state: 'filled',
+      filledQuantity: 10,
+      placedAt: istText(t - 10 * 60_000),
+    });
+    assert.equal((await watcher.tick()).polled, true);
+
+    // Placed by the strategy between two looks: one filled at once, one
+    // still working.
+    t += 5_000;
+    const filled = client.addOrder({
+      symbol: 'TCS',
+      state: 'filled',
+      filledQuantity: 10,
+    });
+    const working = client.addOrder({ symbol: 'SBIN', quantity: 10 });
+    assert.equal((await watcher.tick()).reason, 'idle');
+    t += 11_000;
+    assert.equal((await watcher.tick()).polled, true);
+    assert.deepEqual(await alertLines(alerts), [
+      `${filled.orderId}:filled:10 filled`,
+    ]);
+
+    // The open one is watched on every tick now, and alerted as it fills.
+    t += 1_000;
+    client.fill(working.orderId);
+    assert.equal((await watcher.tick()).polled, true);
+
+    // A restart looks again and replays nothing.
+    t += 20_000;
+    watcher = make();
+    assert.equal((await watcher.tick()).polled, true);
+    assert.deepEqual(await alertLines(alerts), [
+      `${filled.orderId}:filled:10 filled`,
+      `${working.orderId}:filled:10 filled`,
+    ]);
   });
 
   it('alerts a partial fill, then the full fill, once each', async () => {

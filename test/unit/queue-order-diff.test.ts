@@ -8,6 +8,7 @@ import {
   type SnapshotEntry,
 } from '../../src/alerts/order-diff.ts';
 import type { Order } from '../../src/mstock/types.ts';
+import { istText } from '../support/fake-broker-client.ts';
 
 function order(fields: Partial<Order> & { orderId: string }): Order {
   return {
@@ -96,6 +97,49 @@ describe('diffOrders', () => {
     const old = diffOrders(new Map(), [rejected], none);
     assert.equal(old.changes.length, 0);
     assert.deepEqual(old.updates.get('X1'), { state: 'rejected', filled: 0 });
+  });
+
+  it('alerts someone else’s first-seen closed order only when placed after the last look', () => {
+    const NOW = Date.UTC(2025, 1, 6, 6, 0, 0);
+    const since = {
+      ownRecent: new Set<string>(),
+      placing: false,
+      othersSince: { at: NOW - 60_000, now: NOW },
+    };
+    const result = diffOrders(
+      new Map(),
+      [
+        order({
+          orderId: 'NEW',
+          state: 'filled',
+          filledQuantity: 10,
+          placedAt: istText(NOW - 30_000),
+        }),
+        order({
+          orderId: 'OLD',
+          state: 'filled',
+          filledQuantity: 10,
+          placedAt: istText(NOW - 90_000),
+        }),
+        order({ orderId: 'UNDATED', state: 'rejected', placedAt: 'soon' }),
+        order({
+          orderId: 'PART',
+          filledQuantity: 4,
+          placedAt: istText(NOW - 30_000),
+        }),
+      ],
+      since,
+    );
+    assert.deepEqual(
+      result.changes.map((c) => [c.order.orderId, c.change]),
+      [['NEW', 'filled']],
+    );
+    // Each enters the snapshot; the open one alerts as it changes later.
+    assert.deepEqual(
+      [...result.updates.keys()],
+      ['NEW', 'OLD', 'UNDATED', 'PART'],
+    );
+    assert.deepEqual(result.updates.get('PART'), { state: 'open', filled: 4 });
   });
 
   it('leaves an unknown closed order for later while a POST is in flight', () => {
