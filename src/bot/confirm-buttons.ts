@@ -1,6 +1,13 @@
 import { Composer } from 'grammy';
 import type { Role } from '../config.ts';
-import { callAndReply } from './call-broker.ts';
+import type {
+  BrokerGateway,
+  BrokerJobName,
+  CallOutcome,
+  JobData,
+  JobResult,
+} from '../queue/jobs.ts';
+import { callBroker, replyWithOutcome, type FollowUps } from './call-broker.ts';
 import { createReplier, type Replier } from './chat-reply.ts';
 import { hasRole } from './command-table.ts';
 import type { BotContext } from './context.ts';
@@ -10,6 +17,7 @@ import {
   parseButtonData,
   type Intent,
   type IntentAction,
+  type IntentOutcome,
 } from './intents.ts';
 import {
   renderCancelResult,
@@ -84,9 +92,6 @@ export function confirmButtons(deps: HandlerDeps): Composer<BotContext> {
       return;
     }
     log.info({ action: claimed.action.kind, outcome }, 'ticket closed');
-    await ctx.answerCallbackQuery({
-      text: outcome === 'confirmed' ? 'Confirmed' : 'Dismissed',
-    });
 
     const replier = createReplier(
       ctx.api,
@@ -94,30 +99,62 @@ export function confirmButtons(deps: HandlerDeps): Composer<BotContext> {
       deps.paper,
       log,
     );
-    const messageId = ctx.callbackQuery.message?.message_id;
-    if (messageId !== undefined) {
-      // The ticket loses its buttons either way; failing to edit it
-      // (too old, deleted) must not stop the action.
-      await editHtml(
-        ctx.api,
-        claimed.chatId,
-        messageId,
-        closedTicket(claimed.ticketHtml, outcome),
-        { paper: deps.paper, logger: log },
-      ).catch((err: unknown) => {
-        log.warn(telegramErrorFields(err), 'ticket edit failed');
-      });
+    const acknowledge = () => acknowledgePress(ctx, deps, claimed, outcome);
+    if (outcome === 'dismissed') {
+      await acknowledge();
+      return;
     }
-    if (outcome === 'confirmed') await execute(deps, replier, claimed);
+    await execute(deps, replier, claimed, acknowledge);
   });
 
   return buttons;
 }
 
+/**
+ * Answers the press and closes the ticket. Both are cosmetic once the
+ * intent is claimed: a late press ("query is too old"), a deleted ticket
+ * or a flood wait is logged and never stops the action.
+ */
+async function acknowledgePress(
+  ctx: BotContext,
+  deps: HandlerDeps,
+  intent: Intent,
+  outcome: IntentOutcome,
+): Promise<void> {
+  const log = ctx.log.child({ intent_id: intent.id });
+  try {
+    await ctx.answerCallbackQuery({
+      text: outcome === 'confirmed' ? 'Confirmed' : 'Dismissed',
+    });
+  } catch (err) {
+    log.warn(telegramErrorFields(err), 'button answer failed');
+  }
+  const messageId = ctx.callbackQuery?.message?.message_id;
+  if (messageId === undefined) return;
+  try {
+    await editHtml(
+      ctx.api,
+      intent.chatId,
+      messageId,
+      closedTicket(intent.ticketHtml, outcome),
+      { paper: deps.paper, logger: log },
+    );
+  } catch (err) {
+    log.warn(telegramErrorFields(err), 'ticket edit failed');
+  }
+}
+
+/**
+ * Does what the ticket promised. Each job is handed to the gateway before
+ * any Telegram call, so nothing Telegram does (a refused answer, a flood
+ * wait) can cost the confirmed action; `acknowledge` runs while the job is
+ * being added.
+ */
 async function execute(
   deps: HandlerDeps,
   replier: Replier,
   intent: Intent,
+  acknowledge: () => Promise<void>,
 ): Promise<void> {
   const { gateway, followUps } = deps;
   const jobId = jobIdFor(intent.id);
@@ -126,55 +163,64 @@ async function execute(
     case 'place-order': {
       // A halt may have begun after the ticket was shown.
       if (await deps.control.isHalted()) {
+        await acknowledge();
         await replier.send(haltedNotice());
         return;
       }
-      await callAndReply(
+      const call = startCall(
         gateway,
         replier,
-        followUps,
         'place-order',
         {
           intentId: intent.id,
           requestedBy: intent.userId,
           request: action.request,
         },
-        (result) => renderPlaceResult(result, action.request),
         { jobId },
+      );
+      await acknowledge();
+      await replyWhenDone(replier, followUps, await call, (result) =>
+        renderPlaceResult(result, action.request),
       );
       return;
     }
-    case 'cancel-order':
-      await callAndReply(
+    case 'cancel-order': {
+      const call = startCall(
         gateway,
         replier,
-        followUps,
         'cancel-order',
         { orderId: action.orderId, requestedBy: intent.userId },
-        renderCancelResult,
         { jobId },
       );
+      await acknowledge();
+      await replyWhenDone(replier, followUps, await call, renderCancelResult);
       return;
-    case 'panic':
+    }
+    case 'panic': {
       // The flag first: it holds even while the queue is slow or down.
-      if (await deps.control.halt(intent.userId)) {
-        await announceHalt(deps, replier, intent, 'halted');
-      }
-      await replier.send(
-        '🛑 Trading halted: no new order will be sent. Cancelling open orders…',
-      );
-      await callAndReply(
+      const changed = await deps.control.halt(intent.userId);
+      const call = startCall(
         gateway,
         replier,
-        followUps,
         'panic',
         { requestedBy: intent.userId },
-        renderPanicReport,
         { jobId },
       );
+      await acknowledge();
+      if (changed) await announceHalt(deps, replier, intent, 'halted');
+      await sendBestEffort(
+        replier,
+        changed
+          ? '🛑 Trading halted: no new order will be sent. Cancelling open orders…'
+          : '🛑 Trading was already halted. Cancelling open orders again…',
+        'halt notice not sent',
+      );
+      await replyWhenDone(replier, followUps, await call, renderPanicReport);
       return;
+    }
     case 'resume': {
       const changed = await deps.control.resume(intent.userId);
+      await acknowledge();
       if (changed) await announceHalt(deps, replier, intent, 'resumed');
       await replier.send(
         changed
@@ -183,6 +229,47 @@ async function execute(
       );
       return;
     }
+  }
+}
+
+/**
+ * {@link callBroker}, begun now and awaited later. Marked handled at once:
+ * if it fails while the press is being answered, the rejection must not
+ * count as unhandled (which ends the process); `await` still throws it.
+ */
+function startCall<N extends BrokerJobName>(
+  gateway: BrokerGateway,
+  replier: Replier,
+  name: N,
+  data: JobData<N>,
+  options: { jobId: string },
+): Promise<CallOutcome<JobResult<N>> | null> {
+  const call = callBroker(gateway, replier, name, data, options);
+  call.catch(() => undefined);
+  return call;
+}
+
+async function replyWhenDone<R>(
+  replier: Replier,
+  followUps: FollowUps,
+  outcome: CallOutcome<R> | null,
+  render: (value: R) => string,
+): Promise<void> {
+  // null: the queue was down and the user has been told.
+  if (outcome === null) return;
+  await replyWithOutcome(replier, outcome, render, followUps);
+}
+
+/** A message that only keeps the user company while the job runs. */
+async function sendBestEffort(
+  replier: Replier,
+  html: string,
+  failure: string,
+): Promise<void> {
+  try {
+    await replier.send(html);
+  } catch (err) {
+    replier.log.warn(telegramErrorFields(err), failure);
   }
 }
 

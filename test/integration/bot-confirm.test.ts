@@ -496,3 +496,144 @@ describe('/panic and /resume', () => {
     }
   });
 });
+
+describe('Telegram failures after Confirm never cost the action', () => {
+  const TOO_OLD = {
+    ok: false as const,
+    error_code: 400,
+    description:
+      'Bad Request: query is too old and response timeout expired or query ID is invalid',
+  };
+  const EDIT_GONE = {
+    ok: false as const,
+    error_code: 400,
+    description: 'Bad Request: message to edit not found',
+  };
+  /** Longer than auto-retry waits: thrown at once. */
+  const FLOOD = {
+    ok: false as const,
+    error_code: 429,
+    description: 'Too Many Requests: retry after 600',
+    parameters: { retry_after: 600 },
+  };
+  const EMPTY_PANIC = {
+    openBefore: 0,
+    cancelled: [],
+    alreadyClosed: [],
+    failed: [],
+    stillOpen: [],
+    verified: true,
+  };
+
+  let h: BotHarness;
+  beforeEach(() => {
+    h = startBotHarness();
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+
+  /** Counts Bot API calls of `method` made before each gateway call. */
+  function recordTelegramCallsAtGateway(method: string): number[] {
+    const seen: number[] = [];
+    const original = h.gateway.call.bind(h.gateway);
+    h.gateway.call = (name: never, data: never, options: never) => {
+      seen.push(h.capture.callsOf(method).length);
+      return original(name, data, options);
+    };
+    return seen;
+  }
+
+  it('a late press ("query is too old") still places the order, once', async () => {
+    h.gateway.done('quote', [sampleQuote()]);
+    h.gateway.done('place-order', {
+      outcome: 'submitted',
+      orderId: 'X7',
+      order: null,
+    });
+    const { ticket, buttons } = await ticketFor(h, ASHA, '/buy INFY 5');
+    h.capture.failNext('answerCallbackQuery', TOO_OLD);
+    h.capture.failNext('editMessageText', EDIT_GONE);
+    const answersBefore = recordTelegramCallsAtGateway('answerCallbackQuery');
+
+    await h.send(press(ASHA, buttons[0], ticket));
+
+    assert.equal(h.gateway.callsOf('place-order').length, 1);
+    assert.deepEqual(answersBefore, [0], 'the job starts before the answer');
+    assert.match(h.capture.texts(ASHA).at(-1) ?? '', /Order X7 submitted/);
+    const msgs = h.logs.map((l) => l.msg);
+    assert.ok(msgs.includes('button answer failed'));
+    assert.ok(msgs.includes('ticket edit failed'));
+    assert.ok(!msgs.includes('update failed'));
+  });
+
+  it('a cancel survives a refused answer too', async () => {
+    h.gateway.done('orders', [sampleOrder()]);
+    h.gateway.done('cancel-order', {
+      orderId: '1161231234567',
+      outcome: 'cancelled',
+      order: null,
+    });
+    const { ticket, buttons } = await ticketFor(
+      h,
+      ASHA,
+      '/cancel 1161231234567',
+    );
+    h.capture.failNext('answerCallbackQuery', FLOOD);
+    await h.send(press(ASHA, buttons[0], ticket));
+    assert.equal(h.gateway.callsOf('cancel-order').length, 1);
+    assert.match(
+      h.capture.texts(ASHA).at(-1) ?? '',
+      /Cancel sent for order 1161231234567/,
+    );
+  });
+
+  it('/panic: halt, then the job, then the answer; failing UI calls are logged only', async () => {
+    h.gateway.done('orders', [sampleOrder()]);
+    h.gateway.done('panic', EMPTY_PANIC);
+    const { ticket, buttons } = await ticketFor(h, ASHA, '/panic');
+    h.capture.failNext('answerCallbackQuery', TOO_OLD);
+    h.capture.failNext('editMessageText', FLOOD);
+    h.capture.failNext('sendMessage', FLOOD, { chatId: ASHA });
+    let haltedAtCall: Promise<boolean> | undefined;
+    const original = h.gateway.call.bind(h.gateway);
+    h.gateway.call = (name: never, data: never, options: never) => {
+      haltedAtCall = h.control.isHalted();
+      return original(name, data, options);
+    };
+    const answersBefore = recordTelegramCallsAtGateway('answerCallbackQuery');
+
+    await h.send(press(ASHA, buttons[0], ticket));
+
+    assert.equal(await h.control.isHalted(), true);
+    assert.equal(await haltedAtCall, true);
+    assert.equal(h.gateway.callsOf('panic').length, 1);
+    assert.deepEqual(answersBefore, [0]);
+    assert.match(h.capture.texts(ASHA).at(-1) ?? '', /Nothing is left open/);
+    const msgs = h.logs.map((l) => l.msg);
+    for (const msg of [
+      'button answer failed',
+      'ticket edit failed',
+      'halt notice not sent',
+    ]) {
+      assert.ok(msgs.includes(msg), msg);
+    }
+    assert.ok(!msgs.includes('update failed'));
+  });
+
+  it('a dismissal whose answer fails is still a dismissal', async () => {
+    h.gateway.done('quote', [sampleQuote()]);
+    const { ticket, buttons } = await ticketFor(h, ASHA, '/buy INFY 5');
+    h.capture.failNext('answerCallbackQuery', TOO_OLD);
+    await h.send(press(ASHA, buttons[1], ticket));
+    await h.send(press(ASHA, buttons[0], ticket));
+    assert.equal(h.gateway.callsOf('place-order').length, 0);
+    assert.deepEqual(answers(h).at(-1), 'Already dismissed.');
+    assert.match(
+      visibleText(
+        String(h.capture.callsOf('editMessageText')[0]?.payload.text),
+      ),
+      /Dismissed/,
+    );
+  });
+});
