@@ -74,6 +74,17 @@ export class Market {
     state.low = Math.min(state.low, ltp);
   }
 
+  /** Puts back a listing's saved day prices, as they were. */
+  restorePrice(instrument: Instrument, saved: PriceState): void {
+    Object.assign(this.state(instrument), {
+      ltp: saved.ltp,
+      open: saved.open,
+      high: saved.high,
+      low: saved.low,
+      close: saved.close,
+    });
+  }
+
   /** One random-walk step for every company; returns the moved listings. */
   step(): Instrument[] {
     const moves = new Map<string, number>();

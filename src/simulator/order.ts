@@ -18,11 +18,17 @@ export type Validity = (typeof VALIDITIES)[number];
 export type Side = 'BUY' | 'SELL';
 
 /** What mStock's books show; `Triggered` = a stop fired, still working. */
-export type OrderStatus =
-  'Pending' | 'Triggered' | 'Traded' | 'Cancelled' | 'Rejected';
+export const ORDER_STATUSES = [
+  'Pending',
+  'Triggered',
+  'Traded',
+  'Cancelled',
+  'Rejected',
+] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 export interface SimOrder {
-  /** 13-digit numeric string. */
+  /** 16-digit numeric string (see ids.ts). */
   orderId: string;
   /** 16 digits once accepted; `"0"` for an order RMS rejected. */
   exchangeOrderId: string;
@@ -70,7 +76,7 @@ export interface OrderSnapshot {
 }
 
 export interface SimTrade {
-  /** 9-digit numeric string. */
+  /** 13-digit numeric string (see ids.ts). */
   tradeId: string;
   order: SimOrder;
   quantity: number;

@@ -3,7 +3,15 @@ import type { Account } from './account.ts';
 import { marketClosedMessage, MESSAGES } from './envelope.ts';
 import { SimulatorError } from './errors.ts';
 import type { Instrument } from './instruments.ts';
-import { formatIstDate, formatYymmdd, isMarketOpen } from './ist-time.ts';
+import {
+  epochCounterFloor,
+  formatExchangeOrderId,
+  formatOrderId,
+  formatTradeId,
+  orderCounterFloor,
+  RESTORED_COUNTER_GAP,
+} from './ids.ts';
+import { formatIstDate, isMarketOpen } from './ist-time.ts';
 import { isOnTick, type Market } from './market.ts';
 import {
   bookProductWord,
@@ -20,6 +28,11 @@ import {
   type ModifyInput,
   type PlaceInput,
 } from './order-form.ts';
+import {
+  capturePaperState,
+  restorePaperParts,
+  type PaperState,
+} from './paper-state.ts';
 import type { Random } from './random.ts';
 
 /**
@@ -43,6 +56,8 @@ export interface PaperBrokerOptions {
   /** Refuse order actions outside 09:15-15:30 IST, Monday to Friday. */
   marketHours: boolean;
   logger: Logger;
+  /** Called after anything that a saved state would hold has changed. */
+  onChange?: () => void;
 }
 
 /** Why the broker refused a request outright (no order recorded). */
@@ -71,17 +86,102 @@ export class PaperBroker {
   readonly account: Account;
   private readonly book = new Map<string, SimOrder>();
   private dayTrades: SimTrade[] = [];
-  /** Every fill since start, for `trades` with a date range. */
-  private readonly allTrades: SimTrade[] = [];
+  /** Every fill since the account began, for `trades` with a date range. */
+  private allTrades: SimTrade[] = [];
   private day: string;
-  private orderSeq = 0;
-  private exchangeSeq = 0;
-  private tradeSeq = 0;
+  /** The next value of each id counter (see ids.ts). */
+  private orderSeq: number;
+  private exchangeSeq: number;
+  private tradeSeq: number;
 
   constructor(private readonly options: PaperBrokerOptions) {
     this.market = options.market;
     this.account = options.account;
-    this.day = formatIstDate(options.now());
+    const now = options.now();
+    this.day = formatIstDate(now);
+    this.orderSeq = orderCounterFloor(now);
+    this.exchangeSeq = epochCounterFloor(now);
+    this.tradeSeq = epochCounterFloor(now);
+  }
+
+  /** Everything a restart needs to carry on, as plain data. */
+  exportState(): PaperState {
+    return capturePaperState(
+      {
+        day: this.day,
+        counters: {
+          order: this.orderSeq,
+          exchange: this.exchangeSeq,
+          trade: this.tradeSeq,
+        },
+        cash: this.account.cash,
+        openingCash: this.account.openingCash,
+        holdings: this.account.holdings.values(),
+        positions: this.account.positions.values(),
+        market: this.market,
+        book: this.book.values(),
+        trades: this.allTrades,
+        dayTradeCount: this.dayTrades.length,
+      },
+      this.options.now(),
+    );
+  }
+
+  /**
+   * Replaces the account, books, prices and id counters with a saved
+   * state, then rolls the day if the state is from an earlier one.
+   * Throws PaperStateError before changing anything when the state does
+   * not fit this simulator.
+   */
+  importState(state: PaperState): void {
+    const parts = restorePaperParts(state, this.market);
+    const now = this.options.now();
+
+    this.account.cash = parts.cash;
+    this.account.openingCash = parts.openingCash;
+    this.account.holdings.clear();
+    for (const lot of parts.holdings) {
+      this.account.holdings.set(lot.company.isin, lot);
+    }
+    this.account.positions.clear();
+    for (const position of parts.positions) {
+      this.account.positions.set(
+        `${position.instrument.key}:${position.product}`,
+        position,
+      );
+    }
+    for (const { instrument, state: prices } of parts.prices) {
+      this.market.restorePrice(instrument, prices);
+    }
+    this.book.clear();
+    for (const order of parts.book) this.book.set(order.orderId, order);
+    this.allTrades = parts.trades;
+    this.dayTrades = parts.trades.slice(
+      parts.trades.length - parts.dayTradeCount,
+    );
+    this.day = parts.day;
+    // Ids issued after the last save may have been lost with a crash.
+    this.orderSeq = Math.max(
+      parts.counters.order + RESTORED_COUNTER_GAP,
+      orderCounterFloor(now),
+    );
+    this.exchangeSeq = Math.max(
+      parts.counters.exchange + RESTORED_COUNTER_GAP,
+      epochCounterFloor(now),
+    );
+    this.tradeSeq = Math.max(
+      parts.counters.trade + RESTORED_COUNTER_GAP,
+      epochCounterFloor(now),
+    );
+    this.options.logger.info(
+      {
+        day: this.day,
+        orders: this.book.size,
+        trades: this.allTrades.length,
+      },
+      'paper state restored',
+    );
+    this.ensureDay();
   }
 
   /** Rolls into a new trading day when the IST date has changed. */
@@ -94,8 +194,11 @@ export class PaperBroker {
     this.market.rollDay();
     this.book.clear();
     this.dayTrades = [];
-    this.orderSeq = 0;
+    // The date in the id changes too, so any start value would do; the
+    // clock's keeps ids ordered by time, as after a restart.
+    this.orderSeq = orderCounterFloor(this.options.now());
     this.day = today;
+    this.changed();
   }
 
   orders(): SimOrder[] {
@@ -183,11 +286,13 @@ export class PaperBroker {
         { order_id: order.orderId },
         'order rejected by rms',
       );
+      this.changed();
       return { ok: true, value: order };
     }
     order.exchangeOrderId = this.nextExchangeOrderId();
     order.history.push(snapshot(order));
     this.execute(order, true);
+    this.changed();
     return { ok: true, value: order };
   }
 
@@ -244,6 +349,7 @@ export class PaperBroker {
     order.updatedAt = this.options.now();
     order.history.push(snapshot(order));
     this.execute(order, true);
+    this.changed();
     return { ok: true, value: order };
   }
 
@@ -315,6 +421,7 @@ export class PaperBroker {
     this.ensureDay();
     this.market.setPrice(instrument, price);
     this.match(instrument);
+    this.changed();
   }
 
   /** One random-walk step, then matching of every open order. */
@@ -322,6 +429,7 @@ export class PaperBroker {
     this.ensureDay();
     this.market.step();
     this.match(undefined);
+    this.changed();
   }
 
   funds(): FundFigures {
@@ -436,7 +544,7 @@ export class PaperBroker {
       price,
     );
     const trade: SimTrade = {
-      tradeId: String(206_000_000 + ++this.tradeSeq),
+      tradeId: formatTradeId(this.tradeSeq++),
       order,
       quantity,
       price,
@@ -454,6 +562,7 @@ export class PaperBroker {
       { order_id: order.orderId, quantity, filled },
       'order filled',
     );
+    this.changed();
   }
 
   private close(
@@ -466,6 +575,11 @@ export class PaperBroker {
     order.statusMessage = message;
     order.updatedAt = this.options.now();
     order.history.push(snapshot(order));
+    this.changed();
+  }
+
+  private changed(): void {
+    this.options.onChange?.();
   }
 
   private tickProblem(
@@ -566,20 +680,14 @@ export class PaperBroker {
     ].join(',');
   }
 
-  /**
-   * 13 digits: `11`, a shard digit, the IST date (yymmdd) and a 4-digit
-   * sequence; the shard grows every 10 000 orders of a day, which keeps
-   * ids unique up to 90 000 orders a day (far beyond any rate limit).
-   */
   private nextOrderId(now: number): string {
-    const n = this.orderSeq++;
-    const shard = 1 + Math.min(8, Math.floor(n / 10_000));
-    const seq = String(n % 10_000).padStart(4, '0');
-    return `11${shard}${formatYymmdd(now)}${seq}`;
+    const id = formatOrderId(now, this.orderSeq);
+    this.orderSeq += 1;
+    return id;
   }
 
   private nextExchangeOrderId(): string {
-    return String(1_100_000_040_000_000 + ++this.exchangeSeq);
+    return formatExchangeOrderId(this.exchangeSeq++);
   }
 }
 

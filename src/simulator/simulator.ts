@@ -33,8 +33,11 @@ import {
 import { isMarketOpen } from './ist-time.ts';
 import { Market } from './market.ts';
 import { PaperBroker } from './paper-broker.ts';
+import { parsePaperState, PaperStateError } from './paper-state.ts';
 import { createRandom } from './random.ts';
 import { BASE_PATH, createTypeARouter } from './routes.ts';
+import { StateSaver } from './state-saver.ts';
+import type { SimulatorStore } from './state-store.ts';
 import {
   bookOrderRow,
   type BookOrderRow,
@@ -45,8 +48,11 @@ import {
 export type { Fault, FaultMatch } from './faults.ts';
 export type { SimRequest } from './http-io.ts';
 export type { BookOrderRow, QuotePriceUnit, TagEcho } from './wire.ts';
+export type { SimulatorStore } from './state-store.ts';
 export { generatePaperCredentials } from './credentials.ts';
 export { SimulatorError } from './errors.ts';
+export { PAPER_STATE_VERSION } from './paper-state.ts';
+export { redisSimulatorStore } from './state-store.ts';
 
 /**
  * The built-in mStock Type A simulator: a loopback HTTP server that
@@ -111,6 +117,16 @@ export interface SimulatorOptions {
   placeReplyArray?: boolean;
   /** Requests kept in the journal (oldest dropped); default 5000. */
   journalLimit?: number;
+  /**
+   * Keeps the paper account (cash, holdings, the day's books, prices, id
+   * counters; never credentials) across restarts. At start a saved state
+   * replaces `startingCash`, `holdings` and the seed's prices; an
+   * unreadable or other-version state is logged and replaced by a fresh
+   * account. Default: none, every start is a fresh account.
+   */
+  store?: SimulatorStore;
+  /** Least ms between two saves to `store`; default 500. */
+  saveIntervalMs?: number;
 }
 
 export interface Simulator {
@@ -161,32 +177,53 @@ export async function startSimulator(
   const seed = options.seed ?? randomInt(2 ** 31);
   const journalLimit = options.journalLimit ?? 5000;
 
-  const market = new Market(createRandom(seed));
-  const account = new Account(options.startingCash ?? 1_000_000);
-  for (const seedLine of options.holdings ?? DEFAULT_HOLDINGS) {
-    const listing = market.findListing('NSE', seedLine.symbol);
-    if (listing === undefined) {
-      throw new SimulatorError(
-        `holding ${seedLine.symbol} is not a simulated NSE symbol`,
+  let saver: StateSaver | undefined;
+  const createBroker = () => {
+    const market = new Market(createRandom(seed));
+    const account = new Account(options.startingCash ?? 1_000_000);
+    for (const seedLine of options.holdings ?? DEFAULT_HOLDINGS) {
+      const listing = market.findListing('NSE', seedLine.symbol);
+      if (listing === undefined) {
+        throw new SimulatorError(
+          `holding ${seedLine.symbol} is not a simulated NSE symbol`,
+        );
+      }
+      account.addHolding(
+        listing.company,
+        seedLine.quantity,
+        seedLine.averagePrice,
       );
     }
-    account.addHolding(
-      listing.company,
-      seedLine.quantity,
-      seedLine.averagePrice,
-    );
+    return new PaperBroker({
+      now,
+      market,
+      account,
+      random: createRandom(seed ^ 0x5bd1e995),
+      username: credentials.username,
+      partialFillRatio: options.partialFillRatio ?? 0.3,
+      maxFillPerTick: options.maxFillPerTick ?? Number.POSITIVE_INFINITY,
+      marketHours: options.marketHours ?? false,
+      logger,
+      onChange: () => saver?.changed(),
+    });
+  };
+  let broker = createBroker();
+  if (options.store !== undefined) {
+    const store = options.store;
+    const restored = await restoreBroker(store, broker, logger);
+    // A failed restore may have left part of the saved state behind.
+    if (!restored) broker = createBroker();
+    const current = broker;
+    saver = new StateSaver({
+      store,
+      encode: () => JSON.stringify(current.exportState()),
+      intervalMs: options.saveIntervalMs ?? 500,
+      logger,
+    });
+    // Stores the account as it starts: fresh, restored or rolled over.
+    saver.changed();
   }
-  const broker = new PaperBroker({
-    now,
-    market,
-    account,
-    random: createRandom(seed ^ 0x5bd1e995),
-    username: credentials.username,
-    partialFillRatio: options.partialFillRatio ?? 0.3,
-    maxFillPerTick: options.maxFillPerTick ?? Number.POSITIVE_INFINITY,
-    marketHours: options.marketHours ?? false,
-    logger,
-  });
+  const market = broker.market;
   const auth = new AuthState(credentials, now);
   const tagEcho = options.tagEcho ?? 'string';
   const tokenErrorStatus = options.tokenErrorStatus ?? 401;
@@ -264,6 +301,7 @@ export async function startSimulator(
       closing.abort();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await saver?.close(CLOSE_SAVE_TIMEOUT_MS);
       logger.info('simulator stopped');
     },
   };
@@ -466,6 +504,47 @@ export async function startSimulator(
   return handle;
 }
 
+/** How long close() waits for the last save before it gives up. */
+const CLOSE_SAVE_TIMEOUT_MS = 5000;
+
+/**
+ * Loads the saved state into `broker`. Returns false when the state
+ * could not be used (it was logged; the caller starts fresh) and true
+ * when it was restored or there was none. A store that cannot be read
+ * fails the start: carrying on would overwrite the saved account.
+ */
+async function restoreBroker(
+  store: SimulatorStore,
+  broker: PaperBroker,
+  logger: Logger,
+): Promise<boolean> {
+  let text: string | null;
+  try {
+    text = await store.load();
+  } catch (err) {
+    throw new SimulatorError(
+      'could not read the saved paper state; check that its store (Redis) is reachable, then start again',
+      { cause: err },
+    );
+  }
+  if (text === null) {
+    logger.info('no saved paper state; starting a fresh account');
+    return true;
+  }
+  try {
+    broker.importState(parsePaperState(text));
+    return true;
+  } catch (err) {
+    const reason =
+      err instanceof PaperStateError ? err.message : 'restore failed';
+    logger.warn(
+      { reason, err: err instanceof PaperStateError ? undefined : err },
+      'saved paper state unusable; starting a fresh account',
+    );
+    return false;
+  }
+}
+
 function checkOptions(options: SimulatorOptions): void {
   const host = options.host ?? '127.0.0.1';
   if (host !== '127.0.0.1' && host !== 'localhost') {
@@ -488,6 +567,10 @@ function checkOptions(options: SimulatorOptions): void {
   const cash = options.startingCash ?? 0;
   if (!Number.isFinite(cash) || cash < 0) {
     throw new SimulatorError(`startingCash must be 0 or more, got ${cash}`);
+  }
+  const saveMs = options.saveIntervalMs ?? 500;
+  if (!Number.isFinite(saveMs) || saveMs < 0) {
+    throw new SimulatorError(`saveIntervalMs must be 0 or more, got ${saveMs}`);
   }
   const maxFill = options.maxFillPerTick ?? 1;
   if (!(maxFill >= 1)) {

@@ -178,7 +178,7 @@ describe('simulator order lifecycle', () => {
     assert.equal(row.exchange_order_id, '0');
     assert.match(
       row.status_message,
-      /^RMS:\d{13}:NSE,EQUITY,10999,MARUTI,CNC,/,
+      /^RMS:\d{16}:NSE,EQUITY,10999,MARUTI,CNC,/,
     );
     assert.match(row.status_message, /FUND LIMIT INSUFFICIENT/);
     assert.match(row.status_message, /CALCULATED MARGIN FOR ORDER=\d+/);

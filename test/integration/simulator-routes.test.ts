@@ -212,7 +212,7 @@ describe('simulator data routes', () => {
       product: 'MIS',
       tag: 'tg_1',
     });
-    assert.match(orderId, /^\d{13}$/);
+    assert.match(orderId, /^\d{16}$/);
 
     const book = await call<BookOrderRow[]>(s, 'GET', 'orders');
     const row = book.json.data.find((o) => o.order_id === orderId);
@@ -256,7 +256,7 @@ describe('simulator data routes', () => {
     assert.equal(trade.PRICE, 1562.4);
     assert.equal(trade.QUANTITY, 3);
     assert.equal(trade.TRADE_VALUE, 4687.2);
-    assert.match(String(trade.TRADE_NUMBER), /^\d{9}$/);
+    assert.match(String(trade.TRADE_NUMBER), /^\d{13}$/);
 
     const trades = await call<Row[]>(s, 'POST', 'trades', {
       fromdate: '2025-02-06',
@@ -401,7 +401,7 @@ describe('simulator wire options', () => {
       const wrapped = reply.json as unknown as Envelope<{ order_id: string }>[];
       assert.ok(Array.isArray(wrapped));
       assert.equal(wrapped[0]?.status, 'success');
-      assert.match(wrapped[0]?.data.order_id ?? '', /^\d{13}$/);
+      assert.match(wrapped[0]?.data.order_id ?? '', /^\d{16}$/);
     } finally {
       await s.sim.close();
     }

@@ -76,7 +76,7 @@ describe('paper broker: market orders', () => {
     assert.equal(order.statusMessage, 'TRADE CONFIRMED');
     assert.equal(order.filledQuantity, 10);
     assert.equal(order.averagePrice, 1500);
-    assert.match(order.orderId, /^\d{13}$/);
+    assert.match(order.orderId, /^\d{16}$/);
     assert.match(order.exchangeOrderId, /^\d{16}$/);
     assert.equal(broker.funds().cash, 1_000_000 - 15_000);
     assert.equal(broker.tradesToday().length, 1);
