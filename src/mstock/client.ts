@@ -28,7 +28,6 @@ import {
   positionsSchema,
   quotesDataSchema,
   toQuotes,
-  tradesSchema,
   type QuotePriceUnit,
   type ReadRows,
 } from './schemas.ts';
@@ -47,7 +46,6 @@ import type {
   Quote,
   ReadOptions,
   SessionInfo,
-  Trade,
 } from './types.ts';
 
 /**
@@ -214,10 +212,6 @@ class MstockClient implements BrokerClient {
     return this.keepReadable('GET orders', read);
   }
 
-  tradeBook(): Promise<Trade[]> {
-    return this.read('tradebook', tradesSchema);
-  }
-
   // --- Writes --------------------------------------------------------------
 
   async placeOrder(
@@ -293,16 +287,6 @@ class MstockClient implements BrokerClient {
       { retries: 1 },
     );
     this.log.info({ order_id: orderId }, 'mstock cancel sent');
-  }
-
-  async cancelAll(): Promise<void> {
-    await this.call(
-      { method: 'POST', path: 'orders/cancelall', kind: 'order', form: {} },
-      'order',
-      cancelReplySchema,
-      { retries: 1 },
-    );
-    this.log.info('mstock cancel-all sent');
   }
 
   session(): SessionInfo {

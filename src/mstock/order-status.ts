@@ -1,4 +1,4 @@
-import type { Order, OrderState } from './types.ts';
+import type { OrderState } from './types.ts';
 
 /**
  * mStock's order statuses are title case and not Kite's: `Pending`,
@@ -38,15 +38,4 @@ export function toOrderState(status: string): OrderState {
   // Type B builds spell stops as "... trigger pending" variants.
   if (word.includes('trigger pending')) return 'open';
   return 'unknown';
-}
-
-/** Some but not all of an open order has traded. */
-export function isPartialFill(
-  order: Pick<Order, 'state' | 'filledQuantity' | 'quantity'>,
-): boolean {
-  return (
-    order.state === 'open' &&
-    order.filledQuantity > 0 &&
-    order.filledQuantity < order.quantity
-  );
 }

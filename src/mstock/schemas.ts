@@ -5,7 +5,6 @@ import {
   lenientText,
   quantity,
   readText,
-  requiredNumber,
   requiredText,
 } from './lenient.ts';
 import { BrokerError } from './errors.ts';
@@ -20,7 +19,6 @@ import {
   type Position,
   type Quote,
   type Side,
-  type Trade,
 } from './types.ts';
 
 /**
@@ -73,11 +71,6 @@ export function parseEnvelope(body: unknown): Envelope | undefined {
 /** `null`, `"None"` and `""` where a list or object was expected. */
 function isNothing(value: unknown): boolean {
   return value === null || value === undefined || readText(value) === null;
-}
-
-/** A list that may be absent (`data: "None"` for no holdings). */
-function listOf<T extends z.ZodType>(row: T) {
-  return z.preprocess((v) => (isNothing(v) ? [] : v), z.array(row));
 }
 
 /** A row left out of a list: where and why, never its values. */
@@ -358,59 +351,6 @@ const orderRowSchema = z
 /** `orders` (and `order/details`, whose rows are an order's history). */
 export const ordersSchema = rowsOf(orderRowSchema);
 
-/** `tradebook`: SCREAMING_SNAKE, `BUY_SELL` in title case. */
-const tradeBookRowSchema = z
-  .object({
-    TRADE_NUMBER: requiredText,
-    ORDER_NUMBER: requiredText,
-    EXCHANGE: lenientText,
-    SYMBOL: lenientText,
-    FULL_SYMBOL: lenientText.catch(null),
-    BUY_SELL: side,
-    QUANTITY: requiredNumber,
-    PRICE: requiredNumber,
-    ORDER_DATE_TIME: lenientText.catch(null),
-  })
-  .transform((row): Trade => ({
-    tradeId: row.TRADE_NUMBER,
-    orderId: row.ORDER_NUMBER,
-    exchange: row.EXCHANGE ?? '',
-    symbol: row.SYMBOL ?? row.FULL_SYMBOL ?? '',
-    side: row.BUY_SELL,
-    quantity: row.QUANTITY,
-    price: row.PRICE,
-    time: row.ORDER_DATE_TIME,
-  }));
-
-/** `trades` (history): snake_case; the symbol may be a company name. */
-const tradeHistoryRowSchema = z
-  .object({
-    trade_id: requiredText,
-    order_id: requiredText,
-    exchange: lenientText,
-    tradingsymbol: lenientText,
-    transaction_type: side,
-    quantity: requiredNumber,
-    average_price: requiredNumber,
-    exchange_timestamp: lenientText.catch(null),
-    order_timestamp: lenientText.catch(null),
-    fill_timestamp: lenientText.catch(null),
-  })
-  .transform((row): Trade => ({
-    tradeId: row.trade_id,
-    orderId: row.order_id,
-    exchange: row.exchange ?? '',
-    symbol: row.tradingsymbol ?? '',
-    side: row.transaction_type,
-    quantity: row.quantity,
-    price: row.average_price,
-    time: row.exchange_timestamp ?? row.fill_timestamp ?? row.order_timestamp,
-  }));
-
-export const tradesSchema = listOf(
-  z.union([tradeBookRowSchema, tradeHistoryRowSchema]),
-);
-
 /** `orders/regular` reply: `{order_id}` (some builds: `order_no`). */
 export const placeOrderReplySchema = z.preprocess(
   unwrapArray,
@@ -426,7 +366,7 @@ export const placeOrderReplySchema = z.preprocess(
     }),
 );
 
-/** Cancel and cancel-all answer an order id (never a count); unused. */
+/** Cancel answers the order id, which nothing needs. */
 export const cancelReplySchema = z.unknown();
 
 /**

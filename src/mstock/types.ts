@@ -113,17 +113,6 @@ export interface PlaceOrderRequest {
   tag: string;
 }
 
-export interface Trade {
-  tradeId: string;
-  orderId: string;
-  exchange: string;
-  symbol: string;
-  side: Side;
-  quantity: number;
-  price: number;
-  time: string | null;
-}
-
 export interface SessionInfo {
   loggedIn: boolean;
   /** Epoch ms; the token dies at the day's end (IST) or 12 h after login. */
@@ -171,7 +160,6 @@ export interface BrokerClient {
   holdings(): Promise<BrokerList<Holding>>;
   positions(): Promise<BrokerList<Position>>;
   orders(options?: ReadOptions): Promise<BrokerList<Order>>;
-  tradeBook(): Promise<Trade[]>;
   /**
    * @returns the broker's order id: the order was received, not filled.
    * @throws OrderOutcomeUnknownError when the request may have reached the
@@ -182,7 +170,6 @@ export interface BrokerClient {
     options?: PlaceOrderOptions,
   ): Promise<{ orderId: string }>;
   cancelOrder(orderId: string): Promise<void>;
-  cancelAll(): Promise<void>;
   session(): SessionInfo;
   /**
    * Longest one request stays on the wire before it is abandoned; ms. A

@@ -6,7 +6,6 @@ import {
   type Order,
   type Position,
   type Quote,
-  type Trade,
 } from '../mstock/types.ts';
 
 /**
@@ -46,7 +45,6 @@ export const jobDataSchemas = {
   holdings: z.object({}),
   positions: z.object({}),
   orders: z.object({}),
-  tradebook: z.object({}),
   'place-order': z.object({
     /** The confirmed intent; also the job id and the idempotency key. */
     intentId: z.string().min(1).max(40),
@@ -114,7 +112,6 @@ export interface BrokerJobs {
   holdings: { data: Record<string, never>; result: Holding[] };
   positions: { data: Record<string, never>; result: Position[] };
   orders: { data: Record<string, never>; result: Order[] };
-  tradebook: { data: Record<string, never>; result: Trade[] };
   'place-order': {
     data: z.infer<(typeof jobDataSchemas)['place-order']>;
     result: PlaceOrderResult;

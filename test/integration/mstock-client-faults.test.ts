@@ -144,16 +144,16 @@ describe('mStock client: outages and bad replies', () => {
 
   it('honours Retry-After on a 429 and then succeeds', async () => {
     rig = await startClientRig();
-    rig.broker.handle('GET tradebook', ok([]));
-    rig.broker.script('GET tradebook', {
+    rig.broker.handle('GET portfolio/holdings', ok([]));
+    rig.broker.script('GET portfolio/holdings', {
       status: 429,
       headers: { 'retry-after': '2' },
       raw: 'Too Many Requests',
     });
     const before = rig.clock.slept();
-    assert.deepEqual(await rig.client.tradeBook(), []);
+    assert.deepEqual(await rig.client.holdings(), []);
     assert.ok(rig.clock.slept() - before >= 2000);
-    assert.equal(rig.broker.calls('GET tradebook').length, 2);
+    assert.equal(rig.broker.calls('GET portfolio/holdings').length, 2);
   });
 
   it('reads the order book row by row: a misfit row is skipped and counted', async () => {

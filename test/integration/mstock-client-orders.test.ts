@@ -393,14 +393,4 @@ describe('mStock client: orders', () => {
     await rig.client.cancelOrder('8');
     assert.equal(rig.broker.calls('DELETE orders/regular/8').length, 2);
   });
-
-  it('cancels all with POST orders/cancelall', async () => {
-    await start();
-    rig.broker.handle(
-      'POST orders/cancelall',
-      ok({ order_id: '1161241001100' }),
-    );
-    await rig.client.cancelAll();
-    assert.equal(rig.broker.calls('POST orders/cancelall').length, 1);
-  });
 });

@@ -18,7 +18,6 @@ import type {
   Quote,
   ReadOptions,
   SessionInfo,
-  Trade,
 } from '../../src/mstock/types.ts';
 
 /**
@@ -33,10 +32,8 @@ export type ClientMethod =
   | 'holdings'
   | 'positions'
   | 'orders'
-  | 'tradeBook'
   | 'placeOrder'
-  | 'cancelOrder'
-  | 'cancelAll';
+  | 'cancelOrder';
 
 export type PlaceScript =
   /** The order is recorded and its id returned (the default). */
@@ -233,11 +230,6 @@ export class FakeBrokerClient implements BrokerClient {
       : book;
   }
 
-  async tradeBook(): Promise<Trade[]> {
-    await this.enter('tradeBook', []);
-    return [];
-  }
-
   async placeOrder(
     request: PlaceOrderRequest,
     options: PlaceOrderOptions = {},
@@ -292,15 +284,6 @@ export class FakeBrokerClient implements BrokerClient {
       throw refusal(`Order is already ${order.status.toLowerCase()}.`);
     }
     this.update(orderId, { state: 'cancelled' });
-  }
-
-  async cancelAll(): Promise<void> {
-    await this.enter('cancelAll', []);
-    for (const order of this.book.values()) {
-      if (order.state === 'open') {
-        this.update(order.orderId, { state: 'cancelled' });
-      }
-    }
   }
 
   session(): SessionInfo {

@@ -17,7 +17,6 @@ import {
   quotesDataSchema,
   sessionReplySchema,
   toQuotes,
-  tradesSchema,
   type ReadRows,
 } from '../../src/mstock/schemas.ts';
 import type { InstrumentRef } from '../../src/mstock/types.ts';
@@ -73,8 +72,9 @@ const READERS: Record<string, z.ZodType | null> = {
   'quote-ohlc.doc-paise.json': quotesDataSchema,
   'quote-ohlc.rupees.json': quotesDataSchema,
   'session-token.json': sessionReplySchema,
-  'trade-history.json': tradesSchema,
-  'tradebook.json': tradesSchema,
+  // No command shows trades; the shapes are kept as samples only.
+  'trade-history.json': null,
+  'tradebook.json': null,
 };
 
 describe('every fixture parses', () => {
@@ -354,7 +354,7 @@ describe('funds, holdings, positions', () => {
   });
 });
 
-describe('orders and trades', () => {
+describe('orders', () => {
   it('order book (doc): a rejected INTRADAY order with its RMS reason', () => {
     const [order] = rows(ordersSchema, dataOf('orderbook.doc.json'));
     assert.ok(order);
@@ -437,56 +437,6 @@ describe('orders and trades', () => {
     ]);
     // Paths and expectations only: no value of the row is quoted.
     assert.doesNotMatch(JSON.stringify(read.misfits), /INFY|HOLD|SATYA/);
-  });
-
-  it('trade book: SCREAMING_SNAKE, Sell in title case', () => {
-    assert.deepEqual(parse(tradesSchema, dataOf('tradebook.json')), [
-      {
-        tradeId: '206465040',
-        orderId: '21612506101476',
-        exchange: 'NSE',
-        symbol: 'IDEA',
-        side: 'SELL',
-        quantity: 4,
-        price: 6.98,
-        time: '10-06-2025 13:08:42',
-      },
-    ]);
-  });
-
-  it('trade history: snake_case rows read the same way', () => {
-    const [trade] = parse(tradesSchema, dataOf('trade-history.json'));
-    assert.equal(trade?.tradeId, '68346395');
-    assert.equal(trade?.side, 'SELL');
-    assert.equal(trade?.price, 145.45);
-    assert.equal(trade?.time, '2024-02-14 14:48:23');
-  });
-
-  it('one fill in both shapes gives one Trade', () => {
-    const screaming = {
-      TRADE_NUMBER: '7',
-      ORDER_NUMBER: '9',
-      EXCHANGE: 'NSE',
-      SYMBOL: 'INFY',
-      BUY_SELL: 'Buy',
-      QUANTITY: '5',
-      PRICE: '1,500.25',
-      ORDER_DATE_TIME: '2025-02-06 10:00:00',
-    };
-    const snake = {
-      trade_id: '7',
-      order_id: '9',
-      exchange: 'NSE',
-      tradingsymbol: 'INFY',
-      transaction_type: 'BUY',
-      quantity: 5,
-      average_price: 1500.25,
-      exchange_timestamp: '2025-02-06 10:00:00',
-    };
-    assert.deepEqual(
-      parse(tradesSchema, [screaming]),
-      parse(tradesSchema, [snake]),
-    );
   });
 
   it('place order: plain, array-wrapped and order_no agree', () => {

@@ -12,7 +12,6 @@ export const READ_JOB_NAMES = [
   'holdings',
   'positions',
   'orders',
-  'tradebook',
 ] as const satisfies readonly BrokerJobName[];
 
 export type ReadJobName = (typeof READ_JOB_NAMES)[number];
@@ -43,8 +42,5 @@ export async function runRead(
     case 'orders':
       jobDataSchemas.orders.parse(rawData);
       return client.orders();
-    case 'tradebook':
-      jobDataSchemas.tradebook.parse(rawData);
-      return client.tradeBook();
   }
 }
