@@ -15,7 +15,7 @@ export const MAX_ORDER_QTY = 100_000;
 const MAX_PRICE = 10_000_000;
 
 const SYMBOL = /^(?:([A-Z]+):)?([A-Z0-9][A-Z0-9&-]{0,39})$/;
-const ORDER_ID = /^[0-9A-Za-z-]{1,32}$/;
+const ORDER_ID = /^\d{1,32}$/;
 
 const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
 const fail = <T>(error: string): Parsed<T> => ({ ok: false, error });
@@ -135,12 +135,22 @@ export function parseOrderArgs(
   });
 }
 
+/**
+ * One order id as /orders shows it. Type A ids are digits (13 of them
+ * today); anything else is a typo, answered with a hint instead of a
+ * pointless look-up.
+ */
 export function parseOrderId(text: string): Parsed<string> {
   const words = splitArgs(text);
   const [id] = words;
-  if (words.length !== 1 || id === undefined || !ORDER_ID.test(id)) {
+  if (words.length !== 1 || id === undefined) {
     return fail(
-      'Usage: /cancel ORDER_ID, with the id as /orders shows it (letters, digits and -).',
+      'Usage: /cancel ORDER_ID, with the id as /orders shows it, e.g. /cancel 1161231234567.',
+    );
+  }
+  if (!ORDER_ID.test(id)) {
+    return fail(
+      `"${id}" is not an order id: ids are digits only, as /orders shows them, e.g. /cancel 1161231234567.`,
     );
   }
   return ok(id);

@@ -20,6 +20,15 @@ export function describeRequest(
   return `${request.side} ${formatQty(request.quantity)} ${escapeHtml(`${request.exchange}:${request.symbol}`)} @ ${price} (${escapeHtml(request.product)})`;
 }
 
+/** `BUY 5 NSE:INFY @ ₹1,500.00 (CNC) · Pending, 0/5 filled`, from the book. */
+export function describeOrder(order: Order): string {
+  const price =
+    order.price !== null && order.price > 0
+      ? formatMoney(order.price)
+      : escapeHtml(order.orderType);
+  return `${order.side} ${formatQty(order.quantity)} ${escapeHtml(`${order.exchange}:${order.symbol}`)} @ ${price} (${escapeHtml(order.product)}) · ${escapeHtml(order.status)}, ${formatQty(order.filledQuantity)}/${formatQty(order.quantity)} filled`;
+}
+
 /** One line per order: id, what, price, status and filled/total. */
 export function orderLine(order: Order): string {
   const price =

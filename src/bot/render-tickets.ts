@@ -1,7 +1,7 @@
-import type { PlaceOrderRequest } from '../mstock/types.ts';
+import type { Order, PlaceOrderRequest } from '../mstock/types.ts';
 import type { HaltInfo } from '../queue/control-state.ts';
 import { escapeHtml, formatIstDateTime, formatMoney } from './format.ts';
-import { describeRequest } from './render-orders.ts';
+import { describeOrder, describeRequest } from './render-orders.ts';
 
 /**
  * Confirmation tickets: what will happen on Confirm, shown before it
@@ -30,16 +30,42 @@ export function renderOrderTicket(
   return lines.join('\n');
 }
 
-export function renderCancelTicket(orderId: string, ttlSeconds: number) {
+/**
+ * @param order the order as the book shows it; null when the book could
+ *   not be read, which the ticket says.
+ */
+export function renderCancelTicket(
+  orderId: string,
+  order: Order | null,
+  ttlSeconds: number,
+): string {
   return [
     '<b>Confirm cancel</b>',
     `Cancel order <code>${escapeHtml(orderId)}</code>?`,
+    order !== null
+      ? describeOrder(order)
+      : '⚠️ The order book could not be read right now, so this order was not checked.',
     `Expires in ${ttlSeconds} s.`,
   ].join('\n');
 }
 
+/** Why there is no cancel ticket: the id is not in the book. */
+export function unknownOrderNotice(orderId: string): string {
+  return `No order <code>${escapeHtml(orderId)}</code> in today's book. Check the id with /orders.`;
+}
+
+/** Why there is no cancel ticket: the order is no longer working. */
+export function closedOrderNotice(order: Order): string {
+  return `Order <code>${escapeHtml(order.orderId)}</code> is already ${escapeHtml(order.status)}; nothing to cancel.\n${describeOrder(order)}`;
+}
+
+/**
+ * @param openOrders null when the book could not be read.
+ * @param alreadyHalted a panic while halted still cancels what is open.
+ */
 export function renderPanicTicket(
   openOrders: number | null,
+  alreadyHalted: boolean,
   ttlSeconds: number,
 ): string {
   const open =
@@ -48,17 +74,21 @@ export function renderPanicTicket(
       : `${openOrders} open order${openOrders === 1 ? '' : 's'} right now.`;
   return [
     '🛑 <b>Confirm panic</b>',
-    'Halt all new orders and cancel every open order?',
+    alreadyHalted
+      ? 'Trading is already halted. Cancel every open order again?'
+      : 'Halt all new orders and cancel every open order?',
     open,
     `Expires in ${ttlSeconds} s.`,
   ].join('\n');
 }
 
+/** Shown only while halted (/resume answers at once otherwise). */
 export function renderResumeTicket(halt: HaltInfo, ttlSeconds: number) {
+  const by = halt.by !== null ? ` by ${halt.by}` : '';
   const since =
-    halt.halted && halt.at !== null
-      ? `Halted since ${formatIstDateTime(halt.at)}${halt.by !== null ? ` by ${halt.by}` : ''}.`
-      : 'Trading is not halted now; Confirm keeps it running.';
+    halt.at !== null
+      ? `Halted since ${formatIstDateTime(halt.at)}${by}.`
+      : `Halted${by}.`;
   return [
     '<b>Confirm resume</b>',
     'Lift the halt and allow new orders again?',

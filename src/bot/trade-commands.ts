@@ -1,5 +1,5 @@
 import { Composer, InlineKeyboard } from 'grammy';
-import type { PlaceOrderRequest, Side } from '../mstock/types.ts';
+import type { Order, PlaceOrderRequest, Side } from '../mstock/types.ts';
 import type {
   BrokerGateway,
   BrokerJobName,
@@ -13,11 +13,13 @@ import type { HandlerDeps } from './handler-deps.ts';
 import { buttonData, tagFor, type IntentAction } from './intents.ts';
 import { parseOrderArgs, parseOrderId } from './parse-args.ts';
 import {
+  closedOrderNotice,
   haltedNotice,
   renderCancelTicket,
   renderOrderTicket,
   renderPanicTicket,
   renderResumeTicket,
+  unknownOrderNotice,
 } from './render-tickets.ts';
 import { requireRole } from './require-role.ts';
 
@@ -63,7 +65,16 @@ export function tradeCommands(deps: HandlerDeps): Composer<BotContext> {
         { instruments: [args.instrument] },
         deps.ticketReadDeadlineMs,
       );
-      const lastPrice = quotes?.[0]?.lastPrice ?? null;
+      const quote = quotes?.[0];
+      if (quote?.found === false) {
+        // The broker answered, and it has no such instrument: a ticket
+        // would only lead to a rejected order.
+        await replier.send(
+          `${escapeHtml(`${args.instrument.exchange}:${args.instrument.symbol}`)} is not a known symbol.`,
+        );
+        return;
+      }
+      const lastPrice = quote?.lastPrice ?? null;
       const ticket = renderOrderTicket(
         request,
         lastPrice,
@@ -86,11 +97,35 @@ export function tradeCommands(deps: HandlerDeps): Composer<BotContext> {
         await replier.send(escapeHtml(parsed.error));
         return;
       }
+      const orderId = parsed.value;
+      const book = await readBestEffort(
+        deps.gateway,
+        replier,
+        'orders',
+        {},
+        deps.ticketReadDeadlineMs,
+      );
+      // Without the book the cancel may still be right: the worker will
+      // tell if the order is gone. With it, a typo or a closed order ends
+      // here instead of on a ticket.
+      const order = book?.find((o) => o.orderId === orderId) ?? null;
+      if (book !== null && order === null) {
+        await replier.send(unknownOrderNotice(orderId));
+        return;
+      }
+      if (order !== null && !mayBeWorking(order)) {
+        await replier.send(closedOrderNotice(order));
+        return;
+      }
       const id = deps.intents.newId();
-      const ticket = renderCancelTicket(parsed.value, deps.intents.ttlSeconds);
+      const ticket = renderCancelTicket(
+        orderId,
+        order,
+        deps.intents.ttlSeconds,
+      );
       await showTicket(ctx, deps, replier, id, ticket, {
         kind: 'cancel-order',
-        orderId: parsed.value,
+        orderId,
       });
     },
   );
@@ -111,8 +146,14 @@ export function tradeCommands(deps: HandlerDeps): Composer<BotContext> {
         orders === null
           ? null
           : orders.filter((o) => o.state === 'open').length;
+      // Unknown counts as not halted: the ticket must show even when
+      // Redis stumbles, and Confirm halts either way.
+      const halted = await deps.control.isHalted().catch((err: unknown) => {
+        replier.log.warn({ err }, 'halt flag not read for the ticket');
+        return false;
+      });
       const id = deps.intents.newId();
-      const ticket = renderPanicTicket(open, deps.intents.ttlSeconds);
+      const ticket = renderPanicTicket(open, halted, deps.intents.ttlSeconds);
       await showTicket(ctx, deps, replier, id, ticket, { kind: 'panic' });
     },
   );
@@ -123,6 +164,10 @@ export function tradeCommands(deps: HandlerDeps): Composer<BotContext> {
     async (ctx) => {
       const replier = replierFor(ctx, paper);
       const halt = await deps.control.haltInfo();
+      if (!halt.halted) {
+        await replier.send('Trading is not halted.');
+        return;
+      }
       const id = deps.intents.newId();
       const ticket = renderResumeTicket(halt, deps.intents.ttlSeconds);
       await showTicket(ctx, deps, replier, id, ticket, { kind: 'resume' });
@@ -182,4 +227,12 @@ async function readBestEffort<N extends BrokerJobName>(
     replier.log.warn({ err, job: name }, 'ticket read failed');
     return null;
   }
+}
+
+/**
+ * Open, or a status word nobody knows (it may be working): either may
+ * still be cancelled. Filled, cancelled and rejected orders may not.
+ */
+function mayBeWorking(order: Order): boolean {
+  return order.state === 'open' || order.state === 'unknown';
 }

@@ -637,3 +637,120 @@ describe('Telegram failures after Confirm never cost the action', () => {
     );
   });
 });
+
+describe('tickets only for what can happen', () => {
+  let h: BotHarness;
+  beforeEach(() => {
+    h = startBotHarness();
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+
+  /** True when no message so far carried buttons. */
+  function noTicket(): boolean {
+    return h.capture
+      .callsOf('sendMessage')
+      .every((c) => c.payload.reply_markup === undefined);
+  }
+
+  it('/cancel of an id the book does not have: says so, no ticket', async () => {
+    h.gateway.done('orders', [sampleOrder({ orderId: '1161231234567' })]);
+    await h.send(textMessage(ASHA, '/cancel 999'));
+    assert.deepEqual(h.capture.texts(ASHA), [
+      "📝 PAPER\nNo order 999 in today's book. Check the id with /orders.",
+    ]);
+    assert.ok(noTicket());
+    assert.equal(h.gateway.callsOf('orders')[0]?.options?.deadlineMs, 200);
+  });
+
+  it('/cancel of a closed order: says its state, no ticket', async () => {
+    h.gateway.done('orders', [
+      sampleOrder({
+        orderId: '1161231234567',
+        status: 'Traded',
+        state: 'filled',
+        filledQuantity: 5,
+        pendingQuantity: 0,
+      }),
+    ]);
+    await h.send(textMessage(ASHA, '/cancel 1161231234567'));
+    assert.match(
+      h.capture.texts(ASHA)[0] ?? '',
+      /Order 1161231234567 is already Traded; nothing to cancel\.\nBUY 5 NSE:INFY/,
+    );
+    assert.ok(noTicket());
+  });
+
+  it('/cancel of an open order: the ticket shows what it is', async () => {
+    h.gateway.done('orders', [
+      sampleOrder({ orderId: '1161231234567', filledQuantity: 2 }),
+    ]);
+    const { ticket } = await ticketFor(h, ASHA, '/cancel 1161231234567');
+    assert.match(
+      visibleText(String(ticket?.payload.text)),
+      /Cancel order 1161231234567\?\nBUY 5 NSE:INFY @ ₹1,500\.00 \(CNC\) · Pending, 2\/5 filled\nExpires/,
+    );
+  });
+
+  it('/cancel when the book cannot be read: a ticket that says so', async () => {
+    h.gateway.fail('orders', 'The broker is offline.');
+    const { ticket } = await ticketFor(h, ASHA, '/cancel 1161231234567');
+    assert.match(
+      visibleText(String(ticket?.payload.text)),
+      /order book could not be read right now, so this order was not checked/,
+    );
+  });
+
+  it('/cancel with letters: a hint, no look-up', async () => {
+    await h.send(textMessage(ASHA, '/cancel ORD-12'));
+    assert.match(
+      h.capture.texts(ASHA)[0] ?? '',
+      /"ORD-12" is not an order id: ids are digits only/,
+    );
+    assert.equal(h.gateway.calls.length, 0);
+  });
+
+  it('/buy of a symbol the broker does not know: refused, no ticket', async () => {
+    h.gateway.done('quote', [
+      sampleQuote({ symbol: 'XYZABC', found: false, lastPrice: null }),
+    ]);
+    await h.send(textMessage(ASHA, '/buy xyzabc 1'));
+    await h.send(textMessage(ASHA, '/sell BSE:XYZABC 1 10'));
+    assert.deepEqual(h.capture.texts(ASHA), [
+      '📝 PAPER\nNSE:XYZABC is not a known symbol.',
+      '📝 PAPER\nBSE:XYZABC is not a known symbol.',
+    ]);
+    assert.ok(noTicket());
+  });
+
+  it('/resume while not halted: says so, no ticket', async () => {
+    await h.send(textMessage(DEV, '/resume'));
+    assert.deepEqual(h.capture.texts(DEV), [
+      '📝 PAPER\nTrading is not halted.',
+    ]);
+    assert.ok(noTicket());
+  });
+
+  it('/panic while halted: the ticket says so, and Confirm cancels again', async () => {
+    await h.control.halt(DEV);
+    h.gateway.done('orders', [sampleOrder()]);
+    h.gateway.done('panic', {
+      openBefore: 1,
+      cancelled: [sampleOrder({ status: 'Cancelled', state: 'cancelled' })],
+      alreadyClosed: [],
+      failed: [],
+      stillOpen: [],
+      verified: true,
+    });
+    const { ticket, buttons } = await ticketFor(h, ASHA, '/panic');
+    assert.match(
+      visibleText(String(ticket?.payload.text)),
+      /Trading is already halted\. Cancel every open order again\?\n1 open order right now/,
+    );
+    await h.send(press(ASHA, buttons[0], ticket));
+    assert.equal(h.gateway.callsOf('panic').length, 1);
+    assert.equal((await h.control.haltInfo()).by, DEV, 'the halt is kept');
+    assert.match(h.capture.texts(ASHA).at(-1) ?? '', /Cancelled 1/);
+  });
+});

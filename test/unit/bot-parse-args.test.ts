@@ -126,10 +126,18 @@ describe('parseOrderArgs', () => {
 describe('parseOrderId', () => {
   it('takes one broker order id', () => {
     assert.equal(value(parseOrderId(' 1161231234567 ')), '1161231234567');
-    assert.equal(value(parseOrderId('ORD-12')), 'ORD-12');
     assert.match(error(parseOrderId('')), /Usage: \/cancel ORDER_ID/);
     assert.match(error(parseOrderId('1 2')), /Usage/);
-    assert.match(error(parseOrderId('a:b')), /Usage/);
+  });
+
+  it('hints that ids are digits when given letters', () => {
+    for (const typo of ['ORD-12', 'a:b', '116123l234567', 'INFY']) {
+      assert.match(
+        error(parseOrderId(typo)),
+        /is not an order id: ids are digits only/,
+        typo,
+      );
+    }
   });
 });
 
