@@ -22,6 +22,7 @@ import { createMstockClient } from './mstock/client.ts';
 import type { BrokerClient } from './mstock/types.ts';
 import { ControlState } from './queue/control-state.ts';
 import { createBrokerGateway } from './queue/gateway.ts';
+import { logConnectionErrors } from './queue/redis.ts';
 import { startBrokerWorkers, type BrokerWorkers } from './queue/worker.ts';
 import {
   startSimulator,
@@ -41,6 +42,8 @@ export interface AppOptions {
   logger: Logger;
   /** Paper mode: options for the in-process simulator (tests pin them). */
   simulator?: SimulatorOptions;
+  /** Wait before polling again after a 409 Conflict; default 30 s. */
+  pollRetryMs?: number;
   /** Terminal chat streams; default stdin/stdout. */
   terminal?: {
     input?: NodeJS.ReadableStream;
@@ -190,6 +193,60 @@ async function takePaperLease(
   };
 }
 
+interface Polling {
+  stop(): Promise<void>;
+}
+
+/** How long a poller that met a 409 Conflict waits before trying again. */
+const CONFLICT_RETRY_MS = 30_000;
+
+/**
+ * Long polling with grammY's runner. A 409 Conflict means another process
+ * polls with the same token (often the old one, during a restart): say so
+ * and try again later rather than go deaf for good. A 401 means the token
+ * was revoked: nothing will work, so the process is asked to stop.
+ */
+function startPolling(
+  bot: Bot<BotContext>,
+  logger: Logger,
+  retryMs: number,
+): Polling {
+  let runner: RunnerHandle | undefined;
+  let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
+
+  const start = () => {
+    // The runner would print fetch errors, bot token and all, to stderr;
+    // they reach the scrubbing logger through logPollingFailures instead.
+    runner = run(bot, { runner: { silent: true } });
+    void runner.task()?.catch((err: unknown) => {
+      if (stopped) return;
+      if (err instanceof GrammyError && err.error_code === 409) {
+        logger.error(
+          { retry_in_s: retryMs / 1000 },
+          'another process is polling Telegram with this bot token; stop it. Polling again shortly.',
+        );
+        retry = setTimeout(start, retryMs);
+      } else if (err instanceof GrammyError && err.error_code === 401) {
+        logger.fatal('Telegram rejected TELEGRAM_BOT_TOKEN; stopping.');
+        process.kill(process.pid, 'SIGTERM');
+      } else {
+        logger.error({ err }, 'polling stopped; polling again shortly');
+        retry = setTimeout(start, retryMs);
+      }
+    });
+  };
+  start();
+
+  return {
+    stop: async () => {
+      stopped = true;
+      clearTimeout(retry);
+      if (runner?.isRunning()) await runner.stop();
+    },
+  };
+}
+
 /** The user the terminal chat speaks as when no users are configured. */
 export const TERMINAL_USER_ID = 1;
 
@@ -332,6 +389,7 @@ async function startChat(
   // Halt and resume are announced to every alert recipient, not only to
   // the chat that confirmed them.
   const alertQueue = createAlertQueue(redis, config.queuePrefix);
+  logConnectionErrors(alertQueue, { logger, name: 'bot-alerts' });
   const botConfig: BotConfig<BotContext> = terminal
     ? { botInfo: TERMINAL_BOT_INFO }
     : { client: { apiRoot: config.telegram.apiRoot } };
@@ -348,7 +406,7 @@ async function startChat(
   });
 
   let finished: Promise<void> | undefined;
-  let runner: RunnerHandle | undefined;
+  let polling: Polling | undefined;
   let closeTerminal: (() => void) | undefined;
   if (terminal) {
     const admin =
@@ -364,21 +422,12 @@ async function startChat(
   } else {
     await initWithin(bot, INIT_TIMEOUT_MS, config.telegram.apiRoot);
     await setCommandMenus(bot, chatConfig);
-    // The runner would print fetch errors, bot token and all, to stderr;
-    // they go through the scrubbing logger instead.
     bot.api.config.use(logPollingFailures(logger));
-    runner = run(bot, { runner: { silent: true } });
-    void runner.task()?.catch((err: unknown) => {
-      if (err instanceof GrammyError && err.error_code === 409) {
-        logger.error(
-          'another process is polling Telegram with this bot token; this one stopped polling. Stop the other one, then restart.',
-        );
-      } else if (err instanceof GrammyError && err.error_code === 401) {
-        logger.error('Telegram rejected TELEGRAM_BOT_TOKEN; polling stopped.');
-      } else {
-        logger.error({ err }, 'polling stopped');
-      }
-    });
+    polling = startPolling(
+      bot,
+      logger,
+      options.pollRetryMs ?? CONFLICT_RETRY_MS,
+    );
   }
 
   // Alerts need the final api (the terminal installs its printer on it).
@@ -393,7 +442,7 @@ async function startChat(
     finished,
     stop: async () => {
       closeTerminal?.();
-      if (runner?.isRunning()) await runner.stop();
+      await polling?.stop();
       // Closing the gateway ends the waits that follow-ups hang on, so it
       // goes first; then the follow-ups get a bounded moment to send.
       await gateway.close();

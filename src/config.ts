@@ -46,7 +46,12 @@ const url = (fallback: string) =>
       .string()
       .default(fallback)
       .transform((s) => s.trim().replace(/\/+$/, ''))
-      .pipe(z.url({ message: 'must be an absolute URL' })),
+      .pipe(
+        z.url({
+          protocol: /^https?$/,
+          message: 'must be an absolute http:// or https:// URL',
+        }),
+      ),
   );
 
 const userList = z.preprocess(
@@ -75,7 +80,15 @@ const userList = z.preprocess(
           });
           return z.NEVER;
         }
-        users.push({ id: Number(idText), role: role as Role });
+        const id = Number(idText);
+        if (users.some((u) => u.id === id)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `user id ${id} is listed twice; give each user one role`,
+          });
+          return z.NEVER;
+        }
+        users.push({ id, role: role as Role });
       }
       return users;
     }),
@@ -91,7 +104,7 @@ const chatIdList = z.preprocess(
       const ids: number[] = [];
       for (const part of raw.split(',').map((p) => p.trim())) {
         if (part === '') continue;
-        if (!/^-?\d{1,20}$/.test(part)) {
+        if (!/^-?\d{1,16}$/.test(part) || !Number.isSafeInteger(Number(part))) {
           ctx.addIssue({
             code: 'custom',
             message: `"${part}" is not a numeric chat id`,

@@ -21,7 +21,14 @@ async function main(): Promise<void> {
   }
 
   // A local .env, when present, fills in what the shell did not set.
-  if (existsSync('.env')) process.loadEnvFile('.env');
+  try {
+    if (existsSync('.env')) process.loadEnvFile('.env');
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    console.error(`Could not read .env: ${reason.split('\n')[0]}`);
+    process.exitCode = 1;
+    return;
+  }
 
   let config;
   try {

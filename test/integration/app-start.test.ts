@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { startApp } from '../../src/app.ts';
+import { FakeBotApi } from '../support/fake-bot-api.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import {
@@ -73,6 +75,44 @@ describe('starting the app', { timeout: 60_000 }, () => {
     }
     const again = await startApp(shared, { role: 'worker', logger });
     await again.stop();
+  });
+
+  it('polls again after a 409 Conflict instead of going deaf', async () => {
+    const api = await new FakeBotApi().start();
+    const conflict = JSON.parse(
+      readFileSync(
+        'test/fixtures/telegram-updates/conflict-error.json',
+        'utf8',
+      ),
+    ) as { error_code: number; description: string };
+    api.failNext('getUpdates', conflict);
+    const app = await startApp(
+      config({
+        TELEGRAM_BOT_TOKEN: '123456:TEST-token_for_the_fake_bot_api',
+        TELEGRAM_API_ROOT: api.url,
+        TELEGRAM_USERS: '111111111:admin',
+      }),
+      { role: 'bot', logger, pollRetryMs: 300 },
+    );
+    try {
+      api.push({
+        message: {
+          message_id: 1,
+          date: Math.floor(Date.now() / 1000),
+          chat: { id: 111111111, type: 'private', first_name: 'A' },
+          from: { id: 111111111, is_bot: false, first_name: 'A' },
+          text: '/help',
+          entities: [{ type: 'bot_command', offset: 0, length: 5 }],
+        },
+      });
+      await api.waitForText(/\/quote/, {
+        chatId: 111111111,
+        timeoutMs: 10_000,
+      });
+    } finally {
+      await app.stop();
+      await api.close();
+    }
   });
 
   it('answers the terminal chat on a fresh start with nothing set', async () => {

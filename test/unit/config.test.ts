@@ -95,7 +95,7 @@ describe('loadConfig', () => {
     );
     assert.match(
       problems({ MSTOCK_BASE_URL: 'nope' }),
-      /MSTOCK_BASE_URL must be an absolute URL/,
+      /MSTOCK_BASE_URL must be an absolute http/,
     );
     assert.match(
       problems({ REDIS_URL: 'localhost' }),
@@ -124,6 +124,25 @@ describe('loadConfig', () => {
       MSTOCK_BASE_URL: 'http://127.0.0.1:9000/openapi/typea',
     });
     assert.equal(local.mode, 'live');
+  });
+
+  it('refuses a user listed twice, a huge chat id and odd URL schemes', () => {
+    assert.match(
+      problems({ TELEGRAM_USERS: '5:viewer,5:admin' }),
+      /listed twice/,
+    );
+    assert.match(
+      problems({ ALERT_CHAT_IDS: '12345678901234567890' }),
+      /ALERT_CHAT_IDS/,
+    );
+    assert.match(
+      problems({ TELEGRAM_API_ROOT: 'ftp://127.0.0.1/x' }),
+      /TELEGRAM_API_ROOT must be an absolute http/,
+    );
+    assert.match(
+      problems({ MSTOCK_BASE_URL: 'javascript:alert(1)' }),
+      /MSTOCK_BASE_URL/,
+    );
   });
 
   it('strips a trailing slash from the Bot API root', () => {
