@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.ts';
 import { BrokerError } from '../mstock/errors.ts';
+import { releaseLock, tryLock } from '../mstock/redis-lock.ts';
 import type { BrokerClient, BrokerList, Order } from '../mstock/types.ts';
 import { createIntentStore } from '../queue/intent-store.ts';
 import type { AlertJobData } from '../queue/jobs.ts';
@@ -54,13 +54,6 @@ const BROKER_TIME_SLACK_MS = 2 * 60_000;
  * snapshot. The lock outlives any sane tick and is released at its end.
  */
 const TICK_LOCK_MS = 30_000;
-
-// KEYS[1] lock; ARGV[1] token. Deletes the lock only if it is still ours.
-const RELEASE_SCRIPT = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0`;
 
 export interface OrderWatcherOptions {
   /** A patient connection (waits out a Redis blip). */
@@ -148,19 +141,12 @@ export function createOrderWatcher(options: OrderWatcherOptions): OrderWatcher {
   async function withTickLock(
     work: () => Promise<TickResult>,
   ): Promise<TickResult> {
-    const token = randomUUID();
-    const locked = await redis.set(
-      keys.watchLock,
-      token,
-      'PX',
-      TICK_LOCK_MS,
-      'NX',
-    );
-    if (locked !== 'OK') return { polled: false, reason: 'busy', changes: [] };
+    const token = await tryLock(redis, keys.watchLock, TICK_LOCK_MS);
+    if (token === null) return { polled: false, reason: 'busy', changes: [] };
     try {
       return await work();
     } finally {
-      await redis.eval(RELEASE_SCRIPT, 1, keys.watchLock, token);
+      await releaseLock(redis, keys.watchLock, token);
     }
   }
 

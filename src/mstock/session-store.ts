@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { releaseLock, tryLock } from './redis-lock.ts';
 
 /**
  * Where the broker session lives so that every worker process uses one
@@ -58,13 +59,6 @@ if redis.call('PTTL', KEYS[1]) < 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
 return 1
-`;
-
-const UNLOCK = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0
 `;
 
 export class RedisSessionStore implements SessionStore {
@@ -129,14 +123,12 @@ export class RedisSessionStore implements SessionStore {
     await this.redis.eval(MARK_STEP, 1, this.key, String(step), LINGER_MS);
   }
 
-  async tryLock(ttlMs: number): Promise<string | null> {
-    const id = randomUUID();
-    const ok = await this.redis.set(this.lockKey, id, 'PX', ttlMs, 'NX');
-    return ok === 'OK' ? id : null;
+  tryLock(ttlMs: number): Promise<string | null> {
+    return tryLock(this.redis, this.lockKey, ttlMs);
   }
 
   async unlock(lockId: string): Promise<void> {
-    await this.redis.eval(UNLOCK, 1, this.lockKey, lockId);
+    await releaseLock(this.redis, this.lockKey, lockId);
   }
 }
 
