@@ -370,13 +370,16 @@ export const placeOrderReplySchema = z.preprocess(
 export const cancelReplySchema = z.unknown();
 
 /**
- * A short, value-free description of why a reply did not fit, for logs
- * and the 'protocol' error: paths and expectations only, never the data.
+ * A short, value-free description of why data did not fit a schema (a
+ * broker reply, a job's data, a chat request), for logs and messages:
+ * paths and expectations only, never the values. `data` names the root.
  */
 export function describeIssues(error: z.ZodError): string {
   return error.issues
     .slice(0, 3)
-    .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+    .map(
+      (i) => `${i.path.length > 0 ? i.path.join('.') : 'data'}: ${i.message}`,
+    )
     .join('; ');
 }
 

@@ -1,6 +1,6 @@
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import type { Logger } from '../logger.ts';
-import { describeIssues } from './job-errors.ts';
+import { describeIssues } from '../mstock/schemas.ts';
 import {
   jobDataSchemas,
   QUEUE_NAMES,

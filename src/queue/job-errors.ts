@@ -2,6 +2,7 @@ import { UnrecoverableError } from 'bullmq';
 import { z } from 'zod';
 import type { Logger } from '../logger.ts';
 import { BrokerError, OrderOutcomeUnknownError } from '../mstock/errors.ts';
+import { describeIssues } from '../mstock/schemas.ts';
 
 /**
  * What a job throws becomes its `failedReason`, which the bot shows in the
@@ -56,15 +57,6 @@ export function toJobError(err: unknown, job: JobRef, logger: Logger): Error {
   return final(
     `Internal error in job ${job.id ?? job.name}; see the worker log.`,
   );
-}
-
-export function describeIssues(err: z.ZodError): string {
-  return err.issues
-    .slice(0, 3)
-    .map(
-      (i) => `${i.path.length > 0 ? i.path.join('.') : 'data'}: ${i.message}`,
-    )
-    .join('; ');
 }
 
 function final(message: string): UnrecoverableError {
