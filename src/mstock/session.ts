@@ -190,18 +190,16 @@ export class MstockSession {
     const send = (request: MstockRequest) =>
       transport(request, 'auth', { probe });
     try {
-      if (credentials.username !== '' && credentials.password !== '') {
-        const reply = await send({
-          method: 'POST',
-          path: 'connect/login',
-          kind: 'auth',
-          form: {
-            username: credentials.username,
-            password: credentials.password,
-          },
-        });
-        parseData(loginReplySchema, reply.data, 'POST connect/login');
-      }
+      const reply = await send({
+        method: 'POST',
+        path: 'connect/login',
+        kind: 'auth',
+        form: {
+          username: credentials.username,
+          password: credentials.password,
+        },
+      });
+      parseData(loginReplySchema, reply.data, 'POST connect/login');
       const { accessToken, code } = await this.verifyTotp(send);
       const token = accessToken ?? (await this.sessionToken(send, code));
       const loginAt = this.options.now();
