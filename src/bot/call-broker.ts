@@ -6,7 +6,7 @@ import type {
   JobResult,
 } from '../queue/jobs.ts';
 import type { Replier } from './chat-reply.ts';
-import { escapeHtml } from './format.ts';
+import { escapeHtml, tidyBrokerText } from './format.ts';
 import { telegramErrorFields } from './telegram-errors.ts';
 
 /**
@@ -79,7 +79,7 @@ export async function replyWithOutcome<R>(
       await replier.send(render(outcome.value));
       return;
     case 'failed':
-      await replier.send(`❌ ${escapeHtml(outcome.message)}`);
+      await replier.send(`❌ ${escapeHtml(tidyBrokerText(outcome.message))}`);
       return;
     case 'pending':
       replier.log.info({ job_id: outcome.jobId }, 'job still running');

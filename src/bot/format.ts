@@ -151,3 +151,43 @@ export function formatDuration(ms: number): string {
   const minutes = totalMinutes % 60;
   return minutes === 0 ? `${hours} h` : `${hours} h ${minutes} min`;
 }
+
+const clockFormat = new Intl.DateTimeFormat('en-GB', {
+  timeZone: IST,
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+});
+
+/**
+ * When something good for the day ends, as `15:35 IST`. An end at
+ * midnight (the broker session's) reads as `23:59 IST`, the day it
+ * belongs to, never as `00:00`.
+ */
+export function formatIstUntil(epochMs: number): string {
+  const clock = clockFormat.format(epochMs);
+  // IST is UTC+05:30, so its minutes start where UTC minutes do.
+  const midnight = clock === '00:00' && epochMs % 60_000 === 0;
+  return `${midnight ? '23:59' : clock} IST`;
+}
+
+/**
+ * The order book's product words as users type them (INTRADAY is MIS,
+ * DELIVERY is CNC), so tickets, /orders and /positions agree. Other words
+ * (MARGIN, MTF, CARRYFORWARD) are kept as the broker sent them.
+ */
+export function displayProduct(word: string): string {
+  const upper = word.trim().toUpperCase();
+  if (upper === 'INTRADAY') return 'MIS';
+  if (upper === 'DELIVERY') return 'CNC';
+  return word.trim();
+}
+
+/**
+ * A message that quotes the broker, with the doubled full stop left when
+ * a quoted sentence gets one more ("…on exchange..") made single. An
+ * ellipsis ("...") is left alone.
+ */
+export function tidyBrokerText(text: string): string {
+  return text.trim().replace(/([^.])\.\.(?=\s|$)/g, '$1.');
+}

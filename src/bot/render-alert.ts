@@ -1,6 +1,12 @@
 import type { Order } from '../mstock/types.ts';
 import type { AlertEvent, AlertJobData } from '../queue/jobs.ts';
-import { escapeHtml, formatIstTime, formatMoney, formatQty } from './format.ts';
+import {
+  escapeHtml,
+  formatIstTime,
+  formatMoney,
+  formatQty,
+  tidyBrokerText,
+} from './format.ts';
 
 /**
  * Alert texts, HTML. The PAPER badge is added by the sender, from the
@@ -35,7 +41,7 @@ function renderOrderEvent(
     case 'rejected': {
       const reason =
         order.statusMessage !== null && order.statusMessage.trim() !== ''
-          ? escapeHtml(order.statusMessage)
+          ? escapeHtml(tidyBrokerText(order.statusMessage))
           : 'no reason given by the broker';
       return `❌ <b>Rejected</b>: ${order.side} ${formatQty(order.quantity)} ${instrument(order)} · ${orderRef(order)}\nReason: ${reason}`;
     }

@@ -4,7 +4,13 @@ import type {
   PanicReport,
   PlaceOrderResult,
 } from '../queue/jobs.ts';
-import { escapeHtml, formatMoney, formatQty } from './format.ts';
+import {
+  displayProduct,
+  escapeHtml,
+  formatMoney,
+  formatQty,
+  tidyBrokerText,
+} from './format.ts';
 
 /** Replies about orders: the book, placement, cancel and panic, HTML. */
 
@@ -26,7 +32,26 @@ export function describeOrder(order: Order): string {
     order.price !== null && order.price > 0
       ? formatMoney(order.price)
       : escapeHtml(order.orderType);
-  return `${order.side} ${formatQty(order.quantity)} ${escapeHtml(`${order.exchange}:${order.symbol}`)} @ ${price} (${escapeHtml(order.product)}) · ${escapeHtml(order.status)}, ${formatQty(order.filledQuantity)}/${formatQty(order.quantity)} filled`;
+  return `${order.side} ${formatQty(order.quantity)} ${escapeHtml(`${order.exchange}:${order.symbol}`)} @ ${price} (${escapeHtml(displayProduct(order.product))}) · ${escapeHtml(order.status)}, ${formatQty(order.filledQuantity)}/${formatQty(order.quantity)} filled`;
+}
+
+/**
+ * Status messages that only restate the status (the broker fills the field
+ * for every order: CONFIRMED on entry, TRADE CONFIRMED on a fill, …).
+ * A user's own cancel is no news either.
+ */
+const ROUTINE_MESSAGE =
+  /^(?:(?:TRADE )?CONFIRMED|UNSOLICIT?ATED INSERT|MODIFIED|STOPLOSS TRIGGER|CANCELL?ED(?: BY USER)?|REJECTED|NONE|NULL)$/i;
+
+/**
+ * Why a rejected or cancelled order ended (`RMS:…`, `EXCH:…`), or null
+ * when the broker's message adds nothing to the status.
+ */
+export function closingReason(order: Order): string | null {
+  if (order.state !== 'rejected' && order.state !== 'cancelled') return null;
+  const message = order.statusMessage?.trim() ?? '';
+  if (message === '' || ROUTINE_MESSAGE.test(message)) return null;
+  return tidyBrokerText(message);
 }
 
 /** One line per order: id, what, price, status and filled/total. */
@@ -39,11 +64,9 @@ export function orderLine(order: Order): string {
     order.filledQuantity > 0 && order.averagePrice !== null
       ? ` avg ${formatMoney(order.averagePrice)}`
       : '';
-  const reason =
-    order.statusMessage !== null && order.statusMessage !== ''
-      ? `\n    ${escapeHtml(order.statusMessage)}`
-      : '';
-  return `<code>${escapeHtml(order.orderId)}</code> ${order.side} ${formatQty(order.quantity)} <b>${escapeHtml(`${order.exchange}:${order.symbol}`)}</b> @ ${price} ${escapeHtml(order.product)} · ${escapeHtml(order.status)} ${formatQty(order.filledQuantity)}/${formatQty(order.quantity)}${average}${reason}`;
+  const reason = closingReason(order);
+  const reasonLine = reason !== null ? `\n    ${escapeHtml(reason)}` : '';
+  return `<code>${escapeHtml(order.orderId)}</code> ${order.side} ${formatQty(order.quantity)} <b>${escapeHtml(`${order.exchange}:${order.symbol}`)}</b> @ ${price} ${escapeHtml(displayProduct(order.product))} · ${escapeHtml(order.status)} ${formatQty(order.filledQuantity)}/${formatQty(order.quantity)}${average}${reasonLine}`;
 }
 
 export function renderOrders(orders: Order[], onlyOpen: boolean): string {
@@ -67,18 +90,23 @@ export function renderPlaceResult(
   if (result.outcome === 'unknown') {
     return [
       `⚠️ Could not confirm ${describeRequest(request)}.`,
-      escapeHtml(result.detail),
+      escapeHtml(tidyBrokerText(result.detail)),
       'It may or may not have reached the broker: check /orders before you send it again.',
     ].join('\n');
   }
   // "Submitted", never "placed" or "filled": the broker only received it.
-  // Fills and rejections follow as alerts.
-  const status =
-    result.order !== null ? ` · ${escapeHtml(result.order.status)}` : '';
-  return [
-    `📨 Order <code>${escapeHtml(result.orderId)}</code> submitted: ${describeRequest(request)}${status}`,
-    'Fills and rejections will follow here.',
-  ].join('\n');
+  const { order } = result;
+  const lines = [
+    `📨 Order <code>${escapeHtml(result.orderId)}</code> submitted: ${describeRequest(request)}${order !== null ? ` · ${escapeHtml(order.status)}` : ''}`,
+  ];
+  const reason = order !== null ? closingReason(order) : null;
+  if (reason !== null) lines.push(`Reason: ${escapeHtml(reason)}`);
+  // Fills and rejections arrive as alerts; promise them only while the
+  // order can still change (no book line yet counts as open).
+  if (order === null || order.state === 'open' || order.state === 'unknown') {
+    lines.push('Fills and rejections will follow here.');
+  }
+  return lines.join('\n');
 }
 
 export function renderCancelResult(result: CancelResult): string {
@@ -108,7 +136,8 @@ export function renderPanicReport(report: PanicReport): string {
     ...section(
       'Failed',
       report.failed.map(
-        (f) => `• ${orderLine(f.order)}\n    reason: ${escapeHtml(f.reason)}`,
+        (f) =>
+          `• ${orderLine(f.order)}\n    reason: ${escapeHtml(tidyBrokerText(f.reason))}`,
       ),
     ),
     ...section(

@@ -1,5 +1,6 @@
 import type { Funds, Holding, Position } from '../mstock/types.ts';
 import {
+  displayProduct,
   escapeHtml,
   formatMoney,
   formatNumber,
@@ -82,13 +83,18 @@ export function renderPositions(positions: Position[]): string {
   let total = 0;
   let unknown = 0;
   for (const p of positions) {
-    const qty =
-      p.quantity === 0
-        ? '0 (closed)'
-        : formatNumber(p.quantity, { decimals: 0, signed: true });
-    const product = p.product !== '' ? ` ${escapeHtml(p.product)}` : '';
+    const product =
+      p.product.trim() !== ''
+        ? ` ${escapeHtml(displayProduct(p.product))}`
+        : '';
+    const name = `<b>${escapeHtml(`${p.exchange}:${p.symbol}`)}</b>${product}`;
+    const pnl = `P&amp;L ${formatMoney(p.pnl, { signed: true })}`;
+    // A position squared off today keeps only its booked P&L; its average
+    // and last price say nothing any more.
     lines.push(
-      `<b>${escapeHtml(`${p.exchange}:${p.symbol}`)}</b>${product}  ${qty} @ ${formatMoney(p.averagePrice)}  LTP ${formatMoney(p.lastPrice)}  P&amp;L ${formatMoney(p.pnl, { signed: true })}`,
+      p.quantity === 0
+        ? `${name}  closed · realised ${pnl}`
+        : `${name}  ${formatNumber(p.quantity, { decimals: 0, signed: true })} @ ${formatMoney(p.averagePrice)}  LTP ${formatMoney(p.lastPrice)}  ${pnl}`,
     );
     if (p.pnl !== null && Number.isFinite(p.pnl)) total += p.pnl;
     else unknown++;

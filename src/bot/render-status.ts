@@ -4,7 +4,8 @@ import {
   escapeHtml,
   formatDuration,
   formatIstDateTime,
-  formatIstTime,
+  formatIstUntil,
+  tidyBrokerText,
 } from './format.ts';
 
 /** The /status reply. Each part may be missing when its read failed. */
@@ -26,6 +27,9 @@ function haltLine(halt: HaltInfo | null): string {
   return `Trading: 🛑 <b>HALTED</b>${who}${when} (an admin can /resume)`;
 }
 
+/** A worker refreshes the broker status at least this often while alive. */
+const STALE_REPORT_MS = 2 * 60_000;
+
 function brokerLine(broker: BrokerStatus | null, now: number): string {
   if (broker === null) {
     return 'Broker: no report from a worker yet (is the worker running?)';
@@ -34,22 +38,29 @@ function brokerLine(broker: BrokerStatus | null, now: number): string {
   const session = broker.loggedIn ? 'logged in' : 'not logged in';
   const expiry =
     broker.loggedIn && broker.sessionExpiresAt !== null
-      ? `, session until ${formatIstTime(broker.sessionExpiresAt)} (${formatDuration(broker.sessionExpiresAt - now)} left)`
+      ? `, session valid until ${formatIstUntil(broker.sessionExpiresAt)} (${formatDuration(broker.sessionExpiresAt - now)} left)`
       : '';
-  const seen =
-    broker.updatedAt !== null
-      ? `\n  last report ${formatDuration(now - broker.updatedAt)} ago`
+  // Only an old report is news: then the line above may be out of date.
+  const stale =
+    broker.updatedAt !== null && now - broker.updatedAt > STALE_REPORT_MS
+      ? `\n  ⚠️ no worker has reported for ${formatDuration(now - broker.updatedAt)}`
       : '';
   const error =
     broker.lastError !== null
-      ? `\n  last error: ${escapeHtml(broker.lastError)}`
+      ? `\n  last error: ${escapeHtml(tidyBrokerText(broker.lastError))}`
       : '';
-  return `Broker: ${online}, ${session}${expiry}${seen}${error}`;
+  return `Broker: ${online}, ${session}${expiry}${stale}${error}`;
 }
 
+/**
+ * Jobs not done yet, waiting or running. Delayed jobs are left out: the
+ * count cannot tell a retry's pause from a scheduled job, which is no work.
+ */
 function queueLine(depth: QueueDepth | null): string {
   if (depth === null) return 'Queue: unavailable';
-  return `Queue: ${depth.waiting} waiting, ${depth.active} running, ${depth.delayed} delayed`;
+  const jobs = depth.waiting + depth.active;
+  if (jobs === 0) return 'Queue: no jobs waiting';
+  return `Queue: ${jobs} job${jobs === 1 ? '' : 's'} waiting`;
 }
 
 export function renderStatus(view: StatusView): string {

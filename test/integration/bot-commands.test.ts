@@ -170,7 +170,7 @@ describe('commands', () => {
     assert.match(text, /HALTED by 111111111/);
     assert.match(text, /offline, not logged in/);
     assert.match(text, /last error: broker unreachable \(HTTP 502\)/);
-    assert.match(text, /Queue: 3 waiting, 1 running/);
+    assert.match(text, /Queue: 4 jobs waiting/);
   });
 
   it('still answers /status when the queue is down', async () => {
@@ -196,6 +196,17 @@ describe('commands', () => {
     await h.send(textMessage(RAVI, '/funds'));
     assert.deepEqual(h.capture.texts(RAVI), [
       '📝 PAPER\n❌ The broker is offline; try again in a few minutes.',
+    ]);
+  });
+
+  it('a broker refusal never ends in a double full stop', async () => {
+    h.gateway.fail(
+      'funds',
+      'mStock refused the request: System is not connected to exchange..',
+    );
+    await h.send(textMessage(RAVI, '/funds'));
+    assert.deepEqual(h.capture.texts(RAVI), [
+      '📝 PAPER\n❌ mStock refused the request: System is not connected to exchange.',
     ]);
   });
 

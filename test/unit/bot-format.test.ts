@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  displayProduct,
   escapeHtml,
   formatDuration,
   formatIstDateTime,
@@ -11,6 +12,7 @@ import {
   formatQty,
   groupIndian,
   htmlToPlain,
+  tidyBrokerText,
 } from '../../src/bot/format.ts';
 
 describe('escapeHtml', () => {
@@ -81,5 +83,34 @@ describe('time formatting', () => {
     assert.equal(formatDuration(5 * 60_000), '5 min');
     assert.equal(formatDuration(2 * 3_600_000), '2 h');
     assert.equal(formatDuration(2 * 3_600_000 + 5 * 60_000), '2 h 5 min');
+  });
+});
+
+describe('tidyBrokerText', () => {
+  it('makes a doubled full stop single, wherever a sentence ends', () => {
+    assert.equal(
+      tidyBrokerText(' mStock refused it: not connected to exchange.. '),
+      'mStock refused it: not connected to exchange.',
+    );
+    assert.equal(
+      tidyBrokerText('failed (HTTP 503): busy.. Try again in a minute.'),
+      'failed (HTTP 503): busy. Try again in a minute.',
+    );
+  });
+
+  it('leaves an ellipsis, decimals and single stops alone', () => {
+    for (const text of ['Working...', 'price 1.50 only.', 'v1..2 ok']) {
+      assert.equal(tidyBrokerText(text), text);
+    }
+  });
+});
+
+describe('displayProduct', () => {
+  it('says MIS and CNC the way users type them', () => {
+    assert.equal(displayProduct('INTRADAY'), 'MIS');
+    assert.equal(displayProduct('delivery'), 'CNC');
+    assert.equal(displayProduct('MARGIN'), 'MARGIN');
+    assert.equal(displayProduct('CNC'), 'CNC');
+    assert.equal(displayProduct(''), '');
   });
 });

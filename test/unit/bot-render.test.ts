@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { renderAlert } from '../../src/bot/render-alert.ts';
 import { renderQuotes } from '../../src/bot/render-market.ts';
 import {
+  renderOrders,
   renderPanicReport,
   renderPlaceResult,
 } from '../../src/bot/render-orders.ts';
@@ -12,7 +13,10 @@ import {
   renderPositions,
 } from '../../src/bot/render-portfolio.ts';
 import { renderStatus } from '../../src/bot/render-status.ts';
-import { renderOrderTicket } from '../../src/bot/render-tickets.ts';
+import {
+  renderCancelTicket,
+  renderOrderTicket,
+} from '../../src/bot/render-tickets.ts';
 import type { PlaceOrderRequest } from '../../src/mstock/types.ts';
 import {
   sampleHolding,
@@ -395,9 +399,61 @@ describe('status', () => {
     assert.match(text, /HALTED by 111 since 3 Nov,? 13:29 IST/);
     assert.match(
       text,
-      /online, logged in, session until 15:35:00 IST \(2 h 5 min left\)/,
+      /online, logged in, session valid until 15:35 IST \(2 h 5 min left\)/,
     );
-    assert.match(text, /Queue: 2 waiting, 1 running, 0 delayed/);
+    assert.doesNotMatch(text, /report|ago/, 'a fresh report is no news');
+    assert.match(text, /Queue: 3 jobs waiting$/);
+  });
+
+  it('a session ending at midnight is valid until 23:59, not 00:00', () => {
+    // 18:30 UTC is midnight IST.
+    const midnight = Date.UTC(2026, 10, 3, 18, 30);
+    const text = shown(
+      renderStatus({
+        mode: 'live',
+        halt: { halted: false, by: null, at: null },
+        broker: {
+          online: true,
+          loggedIn: true,
+          sessionExpiresAt: midnight,
+          lastError: null,
+          updatedAt: midnight - 3_600_000,
+        },
+        depth: { waiting: 0, active: 0, delayed: 4 },
+        now: midnight - 3_600_000 + 30_000,
+      }),
+    );
+    assert.match(text, /session valid until 23:59 IST \(59 min left\)/);
+    assert.doesNotMatch(text, /00:00/);
+    assert.match(text, /Queue: no jobs waiting/, 'delayed jobs are no work');
+  });
+
+  it('warns when no worker has reported for over two minutes', () => {
+    const now = Date.UTC(2026, 10, 3, 8, 0);
+    const view = (updatedAt: number) =>
+      shown(
+        renderStatus({
+          mode: 'live',
+          halt: { halted: false, by: null, at: null },
+          broker: {
+            online: true,
+            loggedIn: false,
+            sessionExpiresAt: null,
+            lastError: 'mStock refused it: Order rejected by exchange..',
+            updatedAt,
+          },
+          depth: { waiting: 1, active: 0, delayed: 0 },
+          now,
+        }),
+      );
+    assert.doesNotMatch(view(now - 110_000), /reported/);
+    const stale = view(now - 7 * 60_000);
+    assert.match(stale, /⚠️ no worker has reported for 7 min/);
+    assert.match(
+      stale,
+      /last error: mStock refused it: Order rejected by exchange\.\n/,
+    );
+    assert.match(stale, /Queue: 1 job waiting/);
   });
 
   it('says what it could not read', () => {
@@ -413,5 +469,156 @@ describe('status', () => {
     assert.match(text, /Trading: unknown/);
     assert.match(text, /no report from a worker yet/);
     assert.match(text, /Queue: unavailable/);
+  });
+});
+
+describe('the same words everywhere', () => {
+  it('INTRADAY reads MIS and DELIVERY reads CNC in orders, positions and tickets', () => {
+    const intraday = sampleOrder({ orderId: '1', product: 'INTRADAY' });
+    const delivery = sampleOrder({ orderId: '2', product: 'DELIVERY' });
+    const margin = sampleOrder({ orderId: '3', product: 'MARGIN' });
+    const orders = shown(renderOrders([intraday, delivery, margin], false));
+    assert.match(orders, /^1 BUY 5 NSE:INFY @ ₹1,500\.00 MIS · Pending/m);
+    assert.match(orders, /^2 BUY 5 NSE:INFY @ ₹1,500\.00 CNC · Pending/m);
+    assert.match(orders, /^3 .* MARGIN · Pending/m);
+    assert.doesNotMatch(orders, /INTRADAY|DELIVERY/);
+    const positions = shown(
+      renderPositions([samplePosition({ product: 'INTRADAY' })]),
+    );
+    assert.match(positions, /NSE:INFY MIS {2}\+5/);
+    const ticket = shown(renderCancelTicket('1', intraday, 60));
+    assert.match(ticket, /\(MIS\) · Pending, 0\/5 filled/);
+  });
+});
+
+describe('/orders shows a status message only when it says something', () => {
+  it('keeps rejection and exchange-cancel reasons, drops routine words', () => {
+    const text = shown(
+      renderOrders(
+        [
+          sampleOrder({ orderId: '1', statusMessage: 'CONFIRMED' }),
+          sampleOrder({
+            orderId: '2',
+            status: 'Traded',
+            state: 'filled',
+            filledQuantity: 5,
+            statusMessage: 'TRADE CONFIRMED',
+          }),
+          sampleOrder({ orderId: '3', statusMessage: 'UNSOLICITATED INSERT' }),
+          sampleOrder({
+            orderId: '4',
+            status: 'Cancelled',
+            state: 'cancelled',
+            statusMessage: 'CANCELLED BY USER',
+          }),
+          sampleOrder({
+            orderId: '5',
+            status: 'Rejected',
+            state: 'rejected',
+            statusMessage: 'RMS:FUND LIMIT INSUFFICIENT',
+          }),
+          sampleOrder({
+            orderId: '6',
+            status: 'Cancelled',
+            state: 'cancelled',
+            statusMessage:
+              'EXCH:16308:The order has been canceled due to price freeze..',
+          }),
+        ],
+        false,
+      ),
+    );
+    assert.doesNotMatch(
+      text,
+      /CONFIRMED|UNSOLICITATED|BY USER/,
+      'routine words are noise',
+    );
+    assert.match(text, /^5 .*Rejected 0\/5\n {4}RMS:FUND LIMIT INSUFFICIENT$/m);
+    assert.match(
+      text,
+      /\n {4}EXCH:16308:The order has been canceled due to price freeze\.$/,
+    );
+  });
+});
+
+describe('closed positions', () => {
+  it('show the realised P&L, not 0 @ ₹0.00', () => {
+    const text = shown(
+      renderPositions([
+        samplePosition({
+          product: 'INTRADAY',
+          quantity: 0,
+          averagePrice: 0,
+          lastPrice: 1510.05,
+          pnl: 50.25,
+        }),
+      ]),
+    );
+    assert.match(text, /^NSE:INFY MIS {2}closed · realised P&L \+₹50\.25$/m);
+    assert.doesNotMatch(text, /₹0\.00|\(closed\)|LTP/);
+    assert.match(text, /Total P&L: \+₹50\.25/);
+  });
+});
+
+describe('a submitted order says "will follow" only while open', () => {
+  const request: PlaceOrderRequest = {
+    exchange: 'NSE',
+    symbol: 'INFY',
+    side: 'BUY',
+    quantity: 5,
+    orderType: 'MARKET',
+    product: 'MIS',
+    tag: 'tg-abc',
+  };
+  const FOLLOW = /Fills and rejections will follow/;
+
+  it('open, or not yet in the book: it will follow', () => {
+    for (const order of [null, sampleOrder({ product: 'INTRADAY' })]) {
+      assert.match(
+        shown(
+          renderPlaceResult(
+            { outcome: 'submitted', orderId: 'X1', order },
+            request,
+          ),
+        ),
+        FOLLOW,
+      );
+    }
+  });
+
+  it('already Rejected (with its reason) or Traded: nothing follows', () => {
+    const rejected = shown(
+      renderPlaceResult(
+        {
+          outcome: 'submitted',
+          orderId: 'X1',
+          order: sampleOrder({
+            status: 'Rejected',
+            state: 'rejected',
+            statusMessage: 'RMS:MARGIN EXCEEDS..',
+          }),
+        },
+        request,
+      ),
+    );
+    assert.match(rejected, /· Rejected\nReason: RMS:MARGIN EXCEEDS\.$/);
+    assert.doesNotMatch(rejected, FOLLOW);
+    const traded = shown(
+      renderPlaceResult(
+        {
+          outcome: 'submitted',
+          orderId: 'X1',
+          order: sampleOrder({
+            status: 'Traded',
+            state: 'filled',
+            filledQuantity: 5,
+            statusMessage: 'TRADE CONFIRMED',
+          }),
+        },
+        request,
+      ),
+    );
+    assert.match(traded, /· Traded$/);
+    assert.doesNotMatch(traded, FOLLOW);
   });
 });
