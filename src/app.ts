@@ -29,6 +29,7 @@ import {
   type Simulator,
   type SimulatorOptions,
 } from './simulator/simulator.ts';
+import { redisSimulatorStore } from './simulator/state-store.ts';
 
 /**
  * Composition roots. `all` runs the bot and the workers in one process
@@ -317,6 +318,9 @@ async function startBroker(
   if (config.mode === 'paper') {
     releaseLease = await takePaperLease(redis, config.queuePrefix, logger);
     simulator = await startSimulator({
+      // The paper account (cash, holdings, the day's orders) outlives a
+      // restart; the credentials are new at every start.
+      store: redisSimulatorStore(redis, `${config.queuePrefix}:paper:state`),
       ...options.simulator,
       logger: logger.child({ part: 'simulator' }),
     });

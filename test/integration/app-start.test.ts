@@ -115,6 +115,40 @@ describe('starting the app', { timeout: 60_000 }, () => {
     }
   });
 
+  it('keeps the paper account across a restart', async () => {
+    const shared = config();
+    const session = async (lines: string[], until: RegExp) => {
+      const input = new PassThrough();
+      const output = new PassThrough();
+      let printed = '';
+      output.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+      const app = await startApp(shared, {
+        role: 'all',
+        logger,
+        simulator: { tickMs: 0, seed: 5 },
+        terminal: { input, output },
+      });
+      try {
+        for (const line of lines) {
+          input.write(`${line}\n`);
+          await new Promise((r) => setTimeout(r, 300));
+        }
+        const deadline = Date.now() + 20_000;
+        while (!until.test(printed) && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        return printed;
+      } finally {
+        await app.stop();
+      }
+    };
+    const first = await session(['/buy INFY 3', '1'], /submitted/);
+    const orderId = /Order (\d+) submitted/.exec(first)?.[1];
+    assert.ok(orderId, `no order id in:\n${first}`);
+    const second = await session(['/orders'], /Today's orders/);
+    assert.match(second, new RegExp(orderId));
+  });
+
   it('answers the terminal chat on a fresh start with nothing set', async () => {
     const input = new PassThrough();
     const output = new PassThrough();
