@@ -1,4 +1,5 @@
 import { Composer } from 'grammy';
+import { alertRecipients } from '../alerts/notifier.ts';
 import type { Role } from '../config.ts';
 import type {
   BrokerGateway,
@@ -207,21 +208,27 @@ async function execute(
         { jobId },
       );
       await acknowledge();
-      if (changed) await announceHalt(deps, replier, intent, 'halted');
-      await sendBestEffort(
-        replier,
-        changed
-          ? '🛑 Trading halted: no new order will be sent. Cancelling open orders…'
-          : '🛑 Trading was already halted. Cancelling open orders again…',
-        'halt notice not sent',
-      );
+      const announced =
+        changed && (await announceHalt(deps, replier, intent, 'halted'));
+      if (!announced) {
+        await sendBestEffort(
+          replier,
+          changed
+            ? '🛑 Trading halted: no new order will be sent. Cancelling open orders…'
+            : '🛑 Trading was already halted. Cancelling open orders again…',
+          'halt notice not sent',
+        );
+      }
       await replyWhenDone(replier, followUps, await call, renderPanicReport);
       return;
     }
     case 'resume': {
       const changed = await deps.control.resume(intent.userId);
       await acknowledge();
-      if (changed) await announceHalt(deps, replier, intent, 'resumed');
+      const announced =
+        changed && (await announceHalt(deps, replier, intent, 'resumed'));
+      // The announcement says the same in this chat.
+      if (announced) return;
       await replier.send(
         changed
           ? '▶️ Trading resumed: new orders are allowed again.'
@@ -275,16 +282,17 @@ async function sendBestEffort(
 
 /**
  * Tells every alert recipient that trading was halted or resumed. Best
- * effort: the change itself is already in force and this chat hears of it
- * anyway.
+ * effort: the change itself is already in force.
+ * @returns true when the announcement will also reach the chat the ticket
+ *   was confirmed in, which then needs no reply of its own.
  */
 async function announceHalt(
   deps: HandlerDeps,
   replier: Replier,
   intent: Intent,
   change: 'halted' | 'resumed',
-): Promise<void> {
-  if (deps.announce === undefined) return;
+): Promise<boolean> {
+  if (deps.announce === undefined) return false;
   try {
     await deps.announce(
       {
@@ -296,5 +304,7 @@ async function announceHalt(
     );
   } catch (err) {
     replier.log.warn({ err, change }, 'halt alert not published');
+    return false;
   }
+  return alertRecipients(deps.config).includes(intent.chatId);
 }

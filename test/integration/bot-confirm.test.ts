@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Update } from 'grammy/types';
+import { createNotifier } from '../../src/alerts/notifier.ts';
 import { createBot } from '../../src/bot/create-bot.ts';
 import type { AlertJobData } from '../../src/queue/jobs.ts';
 import type { CapturedCall } from '../support/telegram-capture.ts';
@@ -15,6 +16,7 @@ import {
   ASHA,
   BOT_INFO,
   buttonPress,
+  DESK_GROUP,
   DEV,
   MEERA,
   resent,
@@ -752,5 +754,95 @@ describe('tickets only for what can happen', () => {
     assert.equal(h.gateway.callsOf('panic').length, 1);
     assert.equal((await h.control.haltInfo()).by, DEV, 'the halt is kept');
     assert.match(h.capture.texts(ASHA).at(-1) ?? '', /Cancelled 1/);
+  });
+});
+
+describe('one message per chat for a halt or a resume', () => {
+  let h: BotHarness;
+  let announced: AlertJobData[];
+  let refuse: boolean;
+  beforeEach(() => {
+    announced = [];
+    refuse = false;
+    h = startBotHarness({
+      announce: (alert) => {
+        if (refuse) return Promise.reject(new Error('alerts queue down'));
+        announced.push(alert);
+        return Promise.resolve();
+      },
+    });
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+
+  /** Delivers what was announced, as the alert consumer would. */
+  async function deliverAnnounced(): Promise<void> {
+    const deliver = createNotifier({
+      api: h.bot.api,
+      config: h.config,
+      logger: memoryLogger([]),
+    });
+    for (const alert of announced) {
+      const report = await deliver(alert, []);
+      assert.deepEqual(report.retry, []);
+    }
+  }
+
+  const resumedTexts = (chat: number) =>
+    h.capture.texts(chat).filter((t) => /resumed/i.test(t));
+
+  it('/resume in a recipient chat: the announcement is the only message there; others get it too', async () => {
+    await h.control.halt(ASHA);
+    const { ticket, buttons } = await ticketFor(h, DEV, '/resume');
+    await h.send(press(DEV, buttons[0], ticket, DEV));
+    assert.equal(await h.control.isHalted(), false);
+    assert.equal(announced.length, 1);
+    assert.deepEqual(resumedTexts(DEV), [], 'no direct reply');
+
+    await deliverAnnounced();
+    assert.equal(resumedTexts(DEV).length, 1);
+    assert.match(resumedTexts(DEV)[0] ?? '', /Trading resumed by 444444444/);
+    assert.equal(resumedTexts(ASHA).length, 1, 'other recipients hear of it');
+  });
+
+  it('/resume in a chat that gets no alerts: answered there directly', async () => {
+    await h.control.halt(ASHA);
+    await h.send(textMessage(DEV, '/resume', { chatId: DESK_GROUP }));
+    const ticket = h.capture.messages(DESK_GROUP)[0];
+    const [confirm] = buttonsOf(ticket);
+    await h.send(press(DEV, confirm, ticket, DESK_GROUP));
+    assert.equal(announced.length, 1);
+    assert.match(h.capture.texts(DESK_GROUP).at(-1) ?? '', /Trading resumed/);
+  });
+
+  it('/resume whose announcement fails: answered directly', async () => {
+    refuse = true;
+    await h.control.halt(ASHA);
+    const { ticket, buttons } = await ticketFor(h, DEV, '/resume');
+    await h.send(press(DEV, buttons[0], ticket, DEV));
+    assert.match(h.capture.texts(DEV).at(-1) ?? '', /Trading resumed/);
+  });
+
+  it('/panic in a recipient chat: the halt announcement replaces the notice', async () => {
+    h.gateway.done('orders', []);
+    const job = h.gateway.pending('panic');
+    try {
+      const { ticket, buttons } = await ticketFor(h, ASHA, '/panic');
+      await h.send(press(ASHA, buttons[0], ticket));
+      assert.equal(announced.length, 1);
+      assert.deepEqual(
+        h.capture.texts(ASHA).filter((t) => /halted/i.test(t)),
+        [],
+      );
+      await deliverAnnounced();
+      assert.equal(
+        h.capture.texts(ASHA).filter((t) => /Trading halted/.test(t)).length,
+        1,
+      );
+    } finally {
+      // Settled either way, so close() never waits on its follow-up.
+      job.resolve({ status: 'failed', message: 'test over' });
+    }
   });
 });
