@@ -102,20 +102,6 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
 ];
 
-/** `/start` answers like `/help` and is left out of menus and lists. */
-export const START_COMMAND: CommandSpec = {
-  name: 'start',
-  role: 'viewer',
-  args: '',
-  description: 'Start',
-};
-
 export function commandsFor(role: Role): CommandSpec[] {
   return COMMANDS.filter((c) => hasRole(role, c.role));
-}
-
-export function findCommand(name: string): CommandSpec | undefined {
-  const lower = name.toLowerCase();
-  if (lower === START_COMMAND.name) return START_COMMAND;
-  return COMMANDS.find((c) => c.name === lower);
 }

@@ -1,4 +1,5 @@
 import { Composer } from 'grammy';
+import type { JobResult } from '../queue/jobs.ts';
 import { callAndReply } from './call-broker.ts';
 import { replierFor } from './chat-reply.ts';
 import type { BotContext } from './context.ts';
@@ -47,50 +48,24 @@ export function readCommands(deps: HandlerDeps): Composer<BotContext> {
     },
   );
 
-  commands.command(
-    'funds',
-    requireRole('funds', 'viewer', paper),
-    async (ctx) => {
-      await callAndReply(
+  /** A whole-account read without arguments: one job, one reply. */
+  const accountRead = <N extends 'funds' | 'holdings' | 'positions'>(
+    name: N,
+    render: (value: JobResult<N>) => string,
+  ) =>
+    commands.command(name, requireRole(name, 'viewer', paper), async (ctx) => {
+      await callAndReply<N>(
         gateway,
         replierFor(ctx, paper),
         followUps,
-        'funds',
+        name,
         {},
-        renderFunds,
+        render,
       );
-    },
-  );
-
-  commands.command(
-    'holdings',
-    requireRole('holdings', 'viewer', paper),
-    async (ctx) => {
-      await callAndReply(
-        gateway,
-        replierFor(ctx, paper),
-        followUps,
-        'holdings',
-        {},
-        renderHoldings,
-      );
-    },
-  );
-
-  commands.command(
-    'positions',
-    requireRole('positions', 'viewer', paper),
-    async (ctx) => {
-      await callAndReply(
-        gateway,
-        replierFor(ctx, paper),
-        followUps,
-        'positions',
-        {},
-        renderPositions,
-      );
-    },
-  );
+    });
+  accountRead('funds', renderFunds);
+  accountRead('holdings', renderHoldings);
+  accountRead('positions', renderPositions);
 
   commands.command(
     'orders',
