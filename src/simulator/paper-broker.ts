@@ -86,7 +86,12 @@ export class PaperBroker {
   readonly account: Account;
   private readonly book = new Map<string, SimOrder>();
   private dayTrades: SimTrade[] = [];
-  /** Every fill since the account began, for `trades` with a date range. */
+  /**
+   * Every fill since the account began, for `trades` with a date range.
+   * TODO(simulator): fills (and their orders) are kept, and saved, for
+   * good; drop those older than any date range a client asks for (say 90
+   * days) once a long-lived paper account makes the saved state large.
+   */
   private allTrades: SimTrade[] = [];
   private day: string;
   /** The next value of each id counter (see ids.ts). */
