@@ -21,8 +21,11 @@ import {
 
 export interface NotifierDeps {
   /**
-   * Sends the messages. Give it the bot's `api` (createBot installs flood
-   * waits and throttling on it) or one set up with installApiSafety.
+   * Sends the messages: `alertApiOf(bot)`, or any `Api` set up with
+   * `installApiSafety(api, ALERT_API_SAFETY)`. Its own retries must stay
+   * short: the alert job is the one layer that retries (with backoff,
+   * across restarts), so whatever still fails is reported as `retry`
+   * here instead of being waited out in the worker.
    */
   api: Api;
   config: Config;

@@ -1,4 +1,11 @@
-import { Bot, type BotConfig, type BotError } from 'grammy';
+import {
+  Api,
+  Bot,
+  type ApiClientOptions,
+  type BotConfig,
+  type BotError,
+  type Transformer,
+} from 'grammy';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
@@ -15,7 +22,12 @@ import { IntentStore } from './intents.ts';
 import { readCommands } from './read-commands.ts';
 import { unknownCommandHint } from './render-help.ts';
 import { sendHtml } from './send-html.ts';
-import { installApiSafety, type ApiSafetyOptions } from './telegram-api.ts';
+import {
+  ALERT_API_SAFETY,
+  createThrottler,
+  installApiSafety,
+  type ApiSafetyOptions,
+} from './telegram-api.ts';
 import { errorFields, telegramErrorFields } from './telegram-errors.ts';
 import { tradeCommands } from './trade-commands.ts';
 import {
@@ -74,17 +86,21 @@ export interface BotDeps {
 const NO_TOKEN = '0:terminal-chat-has-no-token';
 
 const loggers = new WeakMap<object, Logger>();
+const alertApis = new WeakMap<object, Api>();
 const followUpsOf = new WeakMap<object, FollowUps>();
 
 export function createBot(deps: BotDeps): Bot<BotContext> {
   const { config, logger } = deps;
   const paper = config.mode === 'paper';
   const botConfig = deps.botConfig ?? {};
+  const client = { apiRoot: config.telegram.apiRoot, ...botConfig.client };
   const bot = new Bot<BotContext>(config.telegram.token ?? NO_TOKEN, {
     ...botConfig,
-    client: { apiRoot: config.telegram.apiRoot, ...botConfig.client },
+    client,
   });
-  installApiSafety(bot.api, deps.apiSafety);
+  const throttler = createThrottler(deps.apiSafety?.throttle);
+  installApiSafety(bot.api, { ...deps.apiSafety, throttler });
+  alertApis.set(bot, createAlertApi(bot, config, client, throttler));
 
   const followUps = new FollowUps();
   loggers.set(bot, logger);
@@ -196,6 +212,38 @@ export async function setCommandMenus(
     throw new Error('setCommandMenus needs a bot from createBot or a logger');
   }
   await installCommandMenus(bot.api, config, log);
+}
+
+/**
+ * The `Api` alerts are sent with: the bot's token and throttler, but
+ * retries kept short ({@link ALERT_API_SAFETY}), because the alert job
+ * retries what fails. Replies to commands keep the bot's own `api`, whose
+ * retries are the only ones they get. Without a token (terminal chat)
+ * this is `bot.api` itself, which the terminal answers without a request.
+ */
+export function alertApiOf(bot: Bot<BotContext>): Api {
+  const api = alertApis.get(bot);
+  if (api === undefined) {
+    throw new Error('alertApiOf needs a bot from createBot');
+  }
+  return api;
+}
+
+function createAlertApi(
+  bot: Bot<BotContext>,
+  config: Config,
+  client: ApiClientOptions,
+  throttler: Transformer | undefined,
+): Api {
+  if (config.telegram.token === undefined) return bot.api;
+  const api = new Api(config.telegram.token, client);
+  // No throttler means the bot runs without one (tests): so do alerts.
+  installApiSafety(api, {
+    ...ALERT_API_SAFETY,
+    throttle: throttler === undefined ? false : {},
+    throttler,
+  });
+  return api;
 }
 
 /**

@@ -27,6 +27,33 @@ export interface ApiSafetyOptions {
   networkRetryDelayMs?: number;
   /** Throttler limits; `false` turns throttling off (tests only). */
   throttle?: APIThrottlerOptions | false;
+  /**
+   * A throttler made by {@link createThrottler} to use instead of a new
+   * one: two `Api` objects of one bot token must share it, since
+   * Telegram's limits count both.
+   */
+  throttler?: Transformer | undefined;
+}
+
+/**
+ * For the alert notifier, whose job retries later (with backoff, across
+ * restarts) what fails now: one short flood wait is waited out in place,
+ * anything longer, a 5xx or a network failure goes straight back to the
+ * job. Retrying here too would multiply the job's attempts and hold a
+ * worker slot for a minute per chat.
+ */
+export const ALERT_API_SAFETY: ApiSafetyOptions = {
+  maxRetryAttempts: 1,
+  maxDelaySeconds: 5,
+  retryServerErrors: false,
+  networkRetries: 0,
+};
+
+/** A throttler to share between the `Api` objects of one bot token. */
+export function createThrottler(
+  options: APIThrottlerOptions | false = {},
+): Transformer | undefined {
+  return options === false ? undefined : apiThrottler(options);
 }
 
 export function installApiSafety(
@@ -41,9 +68,8 @@ export function installApiSafety(
       options.networkRetryDelayMs ?? 1000,
     ),
   );
-  if (options.throttle !== false) {
-    api.config.use(apiThrottler(options.throttle ?? {}));
-  }
+  const throttler = options.throttler ?? createThrottler(options.throttle);
+  if (throttler !== undefined) api.config.use(throttler);
   api.config.use(
     autoRetry({
       maxRetryAttempts: options.maxRetryAttempts ?? 3,

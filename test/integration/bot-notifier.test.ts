@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import { Api } from 'grammy';
 import { alertRecipients, createNotifier } from '../../src/alerts/notifier.ts';
+import { alertApiOf } from '../../src/bot/create-bot.ts';
 import {
+  ALERT_API_SAFETY,
   installApiSafety,
   type ApiSafetyOptions,
 } from '../../src/bot/telegram-api.ts';
@@ -12,10 +14,17 @@ import {
   startBotHarness,
   testConfig,
   TEST_TOKEN,
+  type BotHarness,
 } from '../support/bot-harness.ts';
-import { sampleOrder } from '../support/fake-gateway.ts';
+import { sampleFunds, sampleOrder } from '../support/fake-gateway.ts';
 import { TelegramCapture, visibleText } from '../support/telegram-capture.ts';
-import { ASHA, DESK_GROUP, DEV, RAVI } from '../support/updates.ts';
+import {
+  ASHA,
+  DESK_GROUP,
+  DEV,
+  RAVI,
+  textMessage,
+} from '../support/updates.ts';
 
 const OTHER_GROUP = -1009999;
 
@@ -43,13 +52,7 @@ function setup(options: ApiSafetyOptions = {}) {
     alertChatIds: `${DESK_GROUP},${OTHER_GROUP},${DEV}`,
   });
   const api = new Api(TEST_TOKEN, capture.clientOptions());
-  installApiSafety(api, {
-    throttle: false,
-    retryServerErrors: false,
-    networkRetries: 0,
-    maxDelaySeconds: 5,
-    ...options,
-  });
+  installApiSafety(api, { ...ALERT_API_SAFETY, throttle: false, ...options });
   const deliver = createNotifier({ api, config, logger: memoryLogger(logs) });
   return { capture, logs, config, deliver };
 }
@@ -165,22 +168,11 @@ describe('createNotifier', () => {
     assert.deepEqual(report.delivered, []);
   });
 
-  it('a short network blip is retried in place', async () => {
-    const { capture, deliver } = setup({
-      networkRetries: 1,
-      networkRetryDelayMs: 10,
-    });
-    capture.failNext('sendMessage', 'network', { chatId: ASHA });
-    const report = await deliver(partialFill, [DESK_GROUP, OTHER_GROUP, DEV]);
-    assert.deepEqual(report.delivered, [ASHA]);
-    assert.equal(capture.callsOf('sendMessage').length, 2);
-  });
-
-  it('works on the bot api createBot returns, as the app wires it', async () => {
+  it('works on the alert api createBot makes, as the app wires it', async () => {
     const h = startBotHarness({ alertChatIds: String(DESK_GROUP) });
     try {
       const deliver = createNotifier({
-        api: h.bot.api,
+        api: alertApiOf(h.bot),
         config: h.config,
         logger: memoryLogger([]),
       });
@@ -200,5 +192,69 @@ describe('createNotifier', () => {
     } finally {
       await h.close();
     }
+  });
+});
+
+describe('one retry layer for alerts: the job', () => {
+  let h: BotHarness;
+  let deliver: ReturnType<typeof createNotifier>;
+  beforeEach(() => {
+    h = startBotHarness();
+    deliver = createNotifier({
+      api: alertApiOf(h.bot),
+      config: h.config,
+      logger: memoryLogger([]),
+    });
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+
+  const flood = (seconds: number) => ({
+    ok: false as const,
+    error_code: 429,
+    description: `Too Many Requests: retry after ${seconds}`,
+    parameters: { retry_after: seconds },
+  });
+  const sendsTo = (chat: number) =>
+    h.capture
+      .callsOf('sendMessage')
+      .filter((c) => Number(c.payload.chat_id) === chat).length;
+
+  it('a long flood wait goes back to the job at once, not waited out here', async () => {
+    h.capture.failNext('sendMessage', flood(30), { chatId: ASHA });
+    const started = Date.now();
+    const report = await deliver(partialFill, []);
+    assert.ok(Date.now() - started < 2_000, 'no 30 s wait in the worker');
+    assert.deepEqual(report, { delivered: [DEV], retry: [ASHA], dropped: [] });
+    assert.equal(sendsTo(ASHA), 1);
+  });
+
+  it('a short flood wait is waited out once, in place', async () => {
+    h.capture.failNext('sendMessage', flood(1), { chatId: ASHA });
+    const report = await deliver(partialFill, [DEV]);
+    assert.deepEqual(report.delivered, [ASHA]);
+    assert.equal(sendsTo(ASHA), 2);
+  });
+
+  it('network failures and 5xx: one try each, then the job retries', async () => {
+    h.capture.failNext('sendMessage', 'network', { chatId: ASHA });
+    h.capture.failNext(
+      'sendMessage',
+      { ok: false, error_code: 502, description: 'Bad Gateway' },
+      { chatId: DEV },
+    );
+    const report = await deliver(partialFill, []);
+    assert.deepEqual(report.retry.sort(), [ASHA, DEV].sort());
+    assert.equal(sendsTo(ASHA), 1);
+    assert.equal(sendsTo(DEV), 1);
+  });
+
+  it("command replies keep the bot api's own retries", async () => {
+    h.gateway.done('funds', sampleFunds());
+    h.capture.failNext('sendMessage', 'network', { chatId: RAVI });
+    await h.send(textMessage(RAVI, '/funds'));
+    assert.match(h.capture.texts(RAVI)[0] ?? '', /Available cash/);
+    assert.equal(sendsTo(RAVI), 2);
   });
 });
