@@ -12,6 +12,7 @@ import { startAlertConsumer } from './alerts/consumer.ts';
 import { createAlertQueue, enqueueAlert } from './alerts/enqueue-alert.ts';
 import { createNotifier } from './alerts/notifier.ts';
 import {
+  alertApiOf,
   createBot,
   setCommandMenus,
   whenFollowUpsIdle,
@@ -439,7 +440,11 @@ async function startChat(
     redisUrl: config.redisUrl,
     prefix: config.queuePrefix,
     logger,
-    deliver: createNotifier({ api: bot.api, config: chatConfig, logger }),
+    deliver: createNotifier({
+      api: alertApiOf(bot),
+      config: chatConfig,
+      logger,
+    }),
   });
 
   return {
