@@ -146,6 +146,11 @@ export function renderPanicReport(report: PanicReport): string {
     ),
     '',
   ];
+  if ((report.unreadableRows ?? 0) > 0) {
+    lines.push(
+      `⚠️ ${report.unreadableRows} row(s) of the order book could not be read; orders in them were not cancelled. Check /orders or the broker's app.`,
+    );
+  }
   if (!report.verified) {
     lines.push(
       '⚠️ Could not read the order book again afterwards: check /orders.',

@@ -356,6 +356,22 @@ describe('FR-05 and FR-09: order results', () => {
     assert.doesNotMatch(text, /again to retry/);
   });
 
+  it('a panic report warns about order-book rows it could not read', () => {
+    const text = shown(
+      renderPanicReport({
+        openBefore: 0,
+        cancelled: [],
+        alreadyClosed: [],
+        failed: [],
+        stillOpen: [],
+        verified: false,
+        unreadableRows: 2,
+      }),
+    );
+    assert.match(text, /2 row\(s\) of the order book could not be read/);
+    assert.doesNotMatch(text, /Nothing is left open/);
+  });
+
   it('a failed cancel and an unverified book ask for a retry', () => {
     const text = shown(
       renderPanicReport({
