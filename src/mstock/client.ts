@@ -27,8 +27,11 @@ import {
   placeOrderReplySchema,
   positionsSchema,
   quotesDataSchema,
+  toLastPrices,
   toQuotes,
+  tradeBookSchema,
   type QuotePriceUnit,
+  type QuotesData,
   type ReadRows,
 } from './schemas.ts';
 import { RedisSessionStore, type SessionStore } from './session-store.ts';
@@ -46,6 +49,7 @@ import type {
   Quote,
   ReadOptions,
   SessionInfo,
+  Trade,
 } from './types.ts';
 
 /**
@@ -177,20 +181,14 @@ class MstockClient implements BrokerClient {
 
   async quotes(instruments: InstrumentRef[]): Promise<Quote[]> {
     if (instruments.length === 0) return [];
-    const keys = [...new Set(instruments.map(instrumentKey))];
-    const data = await this.call(
-      {
-        method: 'GET',
-        path: 'instruments/quote/ohlc',
-        // One `i` per instrument; URLSearchParams sends M&M as M%26M.
-        query: keys.map((key): [string, string] => ['i', key]),
-        kind: 'read',
-      },
-      'quote',
-      quotesDataSchema,
-      { retries: this.readRetries },
-    );
+    const data = await this.quoteData('instruments/quote/ohlc', instruments);
     return toQuotes(data, instruments, this.options.quotePriceUnit);
+  }
+
+  async ltp(instruments: InstrumentRef[]): Promise<Quote[]> {
+    if (instruments.length === 0) return [];
+    const data = await this.quoteData('instruments/quote/ltp', instruments);
+    return toLastPrices(data, instruments, this.options.quotePriceUnit);
   }
 
   funds(): Promise<Funds> {
@@ -210,6 +208,11 @@ class MstockClient implements BrokerClient {
   async orders(options: ReadOptions = {}): Promise<BrokerList<Order>> {
     const read = await this.read('orders', ordersSchema, options);
     return this.keepReadable('GET orders', read);
+  }
+
+  async tradeBook(): Promise<BrokerList<Trade>> {
+    const read = await this.read('tradebook', tradeBookSchema);
+    return this.keepReadable('GET tradebook', read);
   }
 
   // --- Writes --------------------------------------------------------------
@@ -289,6 +292,18 @@ class MstockClient implements BrokerClient {
     this.log.info({ order_id: orderId }, 'mstock cancel sent');
   }
 
+  async cancelAll(): Promise<void> {
+    await this.call(
+      // No fields: the broker cancels every open order of the session.
+      { method: 'POST', path: 'orders/cancelall', kind: 'order', form: {} },
+      'order',
+      cancelReplySchema,
+      // Repeating it is harmless: the second finds nothing open.
+      { retries: 1 },
+    );
+    this.log.info('mstock cancel-all sent');
+  }
+
   session(): SessionInfo {
     const { loggedIn, expiresAt } = this.brokerSession.snapshot();
     return { loggedIn, expiresAt, online: this.offline.online };
@@ -302,6 +317,26 @@ class MstockClient implements BrokerClient {
   }
 
   // --- Plumbing ------------------------------------------------------------
+
+  /** `instruments/quote/{ohlc,ltp}` for each distinct instrument. */
+  private quoteData(
+    path: string,
+    instruments: InstrumentRef[],
+  ): Promise<QuotesData> {
+    const keys = [...new Set(instruments.map(instrumentKey))];
+    return this.call(
+      {
+        method: 'GET',
+        path,
+        // One `i` per instrument; URLSearchParams sends M&M as M%26M.
+        query: keys.map((key): [string, string] => ['i', key]),
+        kind: 'read',
+      },
+      'quote',
+      quotesDataSchema,
+      { retries: this.readRetries },
+    );
+  }
 
   /** The rows that fit; the others are logged (never their values). */
   private keepReadable<T>(

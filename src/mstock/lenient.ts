@@ -106,5 +106,10 @@ export const requiredText = lenientText.pipe(
   z.string({ message: 'expected a value' }).min(1),
 );
 
+/** A number that must be present, e.g. a fill price. */
+export const requiredNumber = lenientNumber.pipe(
+  z.number({ message: 'expected a number' }),
+);
+
 /** Quantities: a missing quantity counts as none. */
 export const quantity = lenientNumber.transform((n) => n ?? 0);

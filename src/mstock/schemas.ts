@@ -5,6 +5,7 @@ import {
   lenientText,
   quantity,
   readText,
+  requiredNumber,
   requiredText,
 } from './lenient.ts';
 import { BrokerError } from './errors.ts';
@@ -19,6 +20,7 @@ import {
   type Position,
   type Quote,
   type Side,
+  type Trade,
 } from './types.ts';
 
 /**
@@ -229,6 +231,25 @@ export function toQuotes(
   });
 }
 
+/**
+ * `instruments/quote/ltp`: the same keyed rows without OHLC, so only the
+ * last price is filled; open, high, low and close stay `null` even if a
+ * build sends them, because the LTP call does not promise them.
+ */
+export function toLastPrices(
+  data: QuotesData,
+  instruments: InstrumentRef[],
+  unit: QuotePriceUnit = 'rupees',
+): Quote[] {
+  return toQuotes(data, instruments, unit).map((quote) => ({
+    ...quote,
+    open: null,
+    high: null,
+    low: null,
+    close: null,
+  }));
+}
+
 // --- Funds, holdings, positions ------------------------------------------
 
 const fundsRowSchema = z.object({
@@ -351,6 +372,35 @@ const orderRowSchema = z
 /** `orders` (and `order/details`, whose rows are an order's history). */
 export const ordersSchema = rowsOf(orderRowSchema);
 
+/** `tradebook`: SCREAMING_SNAKE, `BUY_SELL` in title case. */
+const tradeRowSchema = z
+  .object({
+    TRADE_NUMBER: requiredText,
+    ORDER_NUMBER: requiredText,
+    EXCHANGE: lenientText,
+    SYMBOL: lenientText,
+    // A company name; only used when SYMBOL is missing.
+    FULL_SYMBOL: lenientText.catch(null),
+    BUY_SELL: side,
+    QUANTITY: requiredNumber,
+    // The fill price, rupees (TRADE_VALUE is PRICE × QUANTITY).
+    PRICE: requiredNumber,
+    ORDER_DATE_TIME: lenientText.catch(null),
+  })
+  .transform((row): Trade => ({
+    tradeId: row.TRADE_NUMBER,
+    orderId: row.ORDER_NUMBER,
+    exchange: row.EXCHANGE ?? '',
+    symbol: row.SYMBOL ?? row.FULL_SYMBOL ?? '',
+    side: row.BUY_SELL,
+    quantity: row.QUANTITY,
+    price: row.PRICE,
+    time: row.ORDER_DATE_TIME,
+  }));
+
+/** `tradebook`: today's fills; `[]` or `"None"` when there are none. */
+export const tradeBookSchema = rowsOf(tradeRowSchema);
+
 /** `orders/regular` reply: `{order_id}` (some builds: `order_no`). */
 export const placeOrderReplySchema = z.preprocess(
   unwrapArray,
@@ -366,7 +416,7 @@ export const placeOrderReplySchema = z.preprocess(
     }),
 );
 
-/** Cancel answers the order id, which nothing needs. */
+/** Cancel and cancel-all answer an order id (never a count); unused. */
 export const cancelReplySchema = z.unknown();
 
 /**

@@ -113,6 +113,22 @@ export interface PlaceOrderRequest {
   tag: string;
 }
 
+/** One fill from today's trade book. */
+export interface Trade {
+  /** TRADE_NUMBER. */
+  tradeId: string;
+  /** ORDER_NUMBER: the broker's order id, as the order book has it. */
+  orderId: string;
+  exchange: string;
+  symbol: string;
+  side: Side;
+  quantity: number;
+  /** The fill price, rupees. */
+  price: number;
+  /** The broker's timestamp text (ORDER_DATE_TIME), as sent. */
+  time: string | null;
+}
+
 export interface SessionInfo {
   loggedIn: boolean;
   /** Epoch ms; the token dies at the day's end (IST) or 12 h after login. */
@@ -156,10 +172,14 @@ export interface PlaceOrderOptions {
  */
 export interface BrokerClient {
   quotes(instruments: InstrumentRef[]): Promise<Quote[]>;
+  /** Last prices only: open, high, low and close are always `null`. */
+  ltp(instruments: InstrumentRef[]): Promise<Quote[]>;
   funds(): Promise<Funds>;
   holdings(): Promise<BrokerList<Holding>>;
   positions(): Promise<BrokerList<Position>>;
   orders(options?: ReadOptions): Promise<BrokerList<Order>>;
+  /** Today's fills, read row by row like the order book. */
+  tradeBook(): Promise<BrokerList<Trade>>;
   /**
    * @returns the broker's order id: the order was received, not filled.
    * @throws OrderOutcomeUnknownError when the request may have reached the
@@ -170,6 +190,11 @@ export interface BrokerClient {
     options?: PlaceOrderOptions,
   ): Promise<{ orderId: string }>;
   cancelOrder(orderId: string): Promise<void>;
+  /**
+   * Asks the broker to cancel every open order at once. The reply carries
+   * no count, so only a fresh read of the order book says what happened.
+   */
+  cancelAll(): Promise<void>;
   session(): SessionInfo;
   /**
    * Longest one request stays on the wire before it is abandoned; ms. A

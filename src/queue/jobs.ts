@@ -104,6 +104,14 @@ export interface PanicReport {
    * nor checked.
    */
   unreadableRows?: number;
+  /**
+   * True when the order book could not be read at the start, so every
+   * order was cancelled with one cancel-all request instead. `openBefore`
+   * is then 0 and `cancelled`, `alreadyClosed`, `failed` are empty: what
+   * was open before is unknown; only `stillOpen` (from the re-read) and
+   * `verified` say how it ended. Absent otherwise.
+   */
+  usedCancelAll?: boolean;
 }
 
 export interface BrokerJobs {

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import {
   BrokerError,
@@ -393,4 +395,55 @@ describe('mStock client: orders', () => {
     await rig.client.cancelOrder('8');
     assert.equal(rig.broker.calls('DELETE orders/regular/8').length, 2);
   });
+
+  it('cancels all with POST orders/cancelall: an empty form, no count', async () => {
+    await start();
+    rig.broker.handle('POST orders/cancelall', fixtureReply('cancel-all.json'));
+    await rig.client.cancelAll();
+    const [post] = rig.broker.calls('POST orders/cancelall');
+    assert.ok(post);
+    assert.equal(post.rawBody, '');
+    assert.equal(rig.broker.calls('POST orders/cancelall').length, 1);
+  });
+
+  it('cancel-all relogs in once on a 401 and retries an outage once', async () => {
+    await start();
+    rig.broker.handle('POST orders/cancelall', fixtureReply('cancel-all.json'));
+    await rig.client.cancelAll();
+    rig.broker.expireTokens();
+    rig.clock.advance(40_000);
+    await rig.client.cancelAll();
+    // The refused POST, then one after the relogin.
+    assert.equal(rig.broker.calls('POST orders/cancelall').length, 3);
+    assert.equal(rig.broker.issuedTokens.length, 2);
+
+    rig.broker.handle('POST orders/cancelall', {
+      status: 503,
+      raw: htmlPage(),
+    });
+    await assert.rejects(
+      rig.client.cancelAll(),
+      (err) => err instanceof BrokerError && err.kind === 'unavailable',
+    );
+    assert.equal(rig.broker.calls('POST orders/cancelall').length, 5);
+  });
+
+  it('reads the trade book row by row', async () => {
+    await start();
+    const reply = fixtureReply('tradebook.json');
+    const [row] = (reply.body as { data: Record<string, unknown>[] }).data;
+    rig.broker.handle('GET tradebook', ok([row, { ...row, ORDER_NUMBER: '' }]));
+    const trades = await rig.client.tradeBook();
+    assert.equal(trades.length, 1);
+    assert.equal(trades.unreadableRows, 1);
+    assert.equal(trades[0]?.orderId, '21612506101476');
+    assert.equal(trades[0]?.price, 6.98);
+    assert.equal(trades[0]?.side, 'SELL');
+  });
 });
+
+/** A fixture file as the fake broker's reply. */
+function fixtureReply(name: string): Scripted {
+  const path = join('test/fixtures/mstock-type-a', name);
+  return { body: JSON.parse(readFileSync(path, 'utf8')) as unknown };
+}

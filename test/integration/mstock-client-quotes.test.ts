@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, it } from 'node:test';
 import type { InstrumentRef } from '../../src/mstock/types.ts';
 import {
@@ -140,6 +141,41 @@ describe('mStock client: quotes', () => {
   it('asks nothing for an empty list', async () => {
     rig = await startClientRig();
     assert.deepEqual(await rig.client.quotes([]), []);
+    assert.equal(rig.broker.journal.length, 0);
+  });
+
+  it('ltp: GET instruments/quote/ltp, one i each, last price only', async () => {
+    rig = await startClientRig({ client: { quotePriceUnit: 'paise' } });
+    const body = JSON.parse(
+      readFileSync(
+        'test/fixtures/mstock-type-a/quote-ltp.doc-paise.json',
+        'utf8',
+      ),
+    ) as unknown;
+    rig.broker.handle('GET instruments/quote/ltp', { body });
+    const quotes = await rig.client.ltp(
+      refs('NSE:ACC', 'BSE:ACC', 'NFO:CDSL25JAN2220CE'),
+    );
+    const calls = rig.broker.calls('GET instruments/quote/ltp');
+    assert.equal(calls.length, 1);
+    assert.equal(
+      calls[0]?.rawQuery,
+      'i=NSE%3AACC&i=BSE%3AACC&i=NFO%3ACDSL25JAN2220CE',
+    );
+    assert.deepEqual(
+      quotes.map((q) => [q.found, q.lastPrice, q.open, q.close]),
+      [
+        [true, 1957, null, null],
+        [true, 1957, null, null],
+        [false, null, null, null],
+      ],
+    );
+    assert.equal(rig.broker.calls('GET instruments/quote/ohlc').length, 0);
+  });
+
+  it('ltp of nothing sends nothing', async () => {
+    rig = await startClientRig();
+    assert.deepEqual(await rig.client.ltp([]), []);
     assert.equal(rig.broker.journal.length, 0);
   });
 });

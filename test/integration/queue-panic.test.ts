@@ -26,6 +26,21 @@ describe('panic', { timeout: 30_000 }, () => {
   after(async () => {
     await h.close();
   });
+  /** The fake's journal spans the file; tests compare before and after. */
+  const counts = () => ({
+    orders: h.client.count('orders'),
+    cancelAll: h.client.count('cancelAll'),
+    cancelOrder: h.client.count('cancelOrder'),
+  });
+  const since = (before: ReturnType<typeof counts>) => {
+    const now = counts();
+    return {
+      orders: now.orders - before.orders,
+      cancelAll: now.cancelAll - before.cancelAll,
+      cancelOrder: now.cancelOrder - before.cancelOrder,
+    };
+  };
+
   beforeEach(async () => {
     h.client.clearBook();
     await h.control.resume(1);
@@ -168,16 +183,62 @@ describe('panic', { timeout: 30_000 }, () => {
     }
   });
 
-  it('stays halted and says so when the book cannot be read', async () => {
+  it('cancels all at once when the book cannot be read, and says so', async () => {
+    h.client.addOrder({ symbol: 'INFY' });
+    h.client.addOrder({ symbol: 'TCS', state: 'unknown' });
+    h.client.failNext('orders', unavailable('The order book did not load.'));
+    const before = counts();
+
+    const r = report(await h.gateway.call('panic', { requestedBy: 9 }));
+
+    assert.equal(r.usedCancelAll, true);
+    // Read twice: the failed first look, then the re-read for the report.
+    assert.deepEqual(since(before), {
+      orders: 2,
+      cancelAll: 1,
+      cancelOrder: 0,
+    });
+    assert.equal(r.openBefore, 0);
+    assert.deepEqual(r.cancelled, []);
+    assert.deepEqual(r.stillOpen, []);
+    assert.equal(r.verified, true);
+    assert.equal(await h.control.isHalted(), true);
+  });
+
+  it('after a cancel-all, an unreadable second look is unverified', async () => {
     h.client.addOrder({ symbol: 'INFY' });
     h.client.failNext('orders', unavailable('The order book did not load.'));
+    h.client.failNext('orders', unavailable('Still not loading.'));
+
+    const r = report(await h.gateway.call('panic', { requestedBy: 9 }));
+
+    assert.equal(r.usedCancelAll, true);
+    assert.equal(r.verified, false);
+    assert.deepEqual(r.stillOpen, []);
+  });
+
+  it('stays halted and says so when neither the book nor cancel-all works', async () => {
+    h.client.addOrder({ symbol: 'INFY' });
+    h.client.failNext('orders', unavailable('The order book did not load.'));
+    h.client.failNext('cancelAll', unavailable('Cancel-all did not go.'));
+    const before = counts();
     const outcome = await h.gateway.call('panic', { requestedBy: 9 });
     assert.equal(outcome.status, 'failed');
     assert.match(
       outcome.status === 'failed' ? outcome.message : '',
-      /^Trading is halted, but the order book could not be read \(The order book did not load\.\)/,
+      /^Trading is halted, but the order book could not be read \(The order book did not load\.\), and cancelling every order at once failed too \(Cancel-all did not go\.\)/,
     );
     assert.equal(await h.control.isHalted(), true);
+    assert.equal(since(before).cancelAll, 1);
+  });
+
+  it('never cancels all when the book can be read', async () => {
+    const a = h.client.addOrder({ symbol: 'INFY' });
+    const before = counts();
+    const r = report(await h.gateway.call('panic', { requestedBy: 9 }));
+    assert.equal(r.usedCancelAll, undefined);
+    assert.deepEqual(ids(r.cancelled), [a.orderId]);
+    assert.equal(since(before).cancelAll, 0);
   });
 });
 

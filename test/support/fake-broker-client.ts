@@ -18,6 +18,7 @@ import type {
   Quote,
   ReadOptions,
   SessionInfo,
+  Trade,
 } from '../../src/mstock/types.ts';
 
 /**
@@ -31,9 +32,12 @@ export type ClientMethod =
   | 'funds'
   | 'holdings'
   | 'positions'
+  | 'ltp'
   | 'orders'
+  | 'tradeBook'
   | 'placeOrder'
-  | 'cancelOrder';
+  | 'cancelOrder'
+  | 'cancelAll';
 
 export type PlaceScript =
   /** The order is recorded and its id returned (the default). */
@@ -207,6 +211,20 @@ export class FakeBrokerClient implements BrokerClient {
     }));
   }
 
+  async ltp(instruments: InstrumentRef[]): Promise<Quote[]> {
+    await this.enter('ltp', [instruments]);
+    return instruments.map((i) => ({
+      exchange: i.exchange,
+      symbol: i.symbol,
+      found: true,
+      lastPrice: 1500.5,
+      open: null,
+      high: null,
+      low: null,
+      close: null,
+    }));
+  }
+
   async funds(): Promise<Funds> {
     await this.enter('funds', []);
     return { availableCash: 100_000, usedMargin: 2_500, openingLimit: 102_500 };
@@ -228,6 +246,11 @@ export class FakeBrokerClient implements BrokerClient {
     return this.unreadableRows > 0
       ? Object.assign(book, { unreadableRows: this.unreadableRows })
       : book;
+  }
+
+  async tradeBook(): Promise<BrokerList<Trade>> {
+    await this.enter('tradeBook', []);
+    return [];
   }
 
   async placeOrder(
@@ -284,6 +307,16 @@ export class FakeBrokerClient implements BrokerClient {
       throw refusal(`Order is already ${order.status.toLowerCase()}.`);
     }
     this.update(orderId, { state: 'cancelled' });
+  }
+
+  /** Cancels every open (or unknown-state) order in the book. */
+  async cancelAll(): Promise<void> {
+    await this.enter('cancelAll', []);
+    for (const order of this.book.values()) {
+      if (order.state === 'open' || order.state === 'unknown') {
+        this.update(order.orderId, { state: 'cancelled' });
+      }
+    }
   }
 
   session(): SessionInfo {

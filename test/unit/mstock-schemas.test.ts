@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import { BrokerError } from '../../src/mstock/errors.ts';
 import { readNumber, readText } from '../../src/mstock/lenient.ts';
 import {
+  cancelReplySchema,
   fundsSchema,
   holdingsSchema,
   loginReplySchema,
@@ -16,7 +17,9 @@ import {
   positionsSchema,
   quotesDataSchema,
   sessionReplySchema,
+  toLastPrices,
   toQuotes,
+  tradeBookSchema,
   type ReadRows,
 } from '../../src/mstock/schemas.ts';
 import type { InstrumentRef } from '../../src/mstock/types.ts';
@@ -54,7 +57,7 @@ function fixtureRows(name: string): unknown[] {
 
 /** Which schema reads each success fixture; errors are envelopes only. */
 const READERS: Record<string, z.ZodType | null> = {
-  'cancel-all.json': null,
+  'cancel-all.json': cancelReplySchema,
   'cancel-order.json': null,
   'fundsummary.json': fundsSchema,
   'holdings.empty-none.json': holdingsSchema,
@@ -72,9 +75,9 @@ const READERS: Record<string, z.ZodType | null> = {
   'quote-ohlc.doc-paise.json': quotesDataSchema,
   'quote-ohlc.rupees.json': quotesDataSchema,
   'session-token.json': sessionReplySchema,
-  // No command shows trades; the shapes are kept as samples only.
+  // The dated trade history is not read; kept as a sample only.
   'trade-history.json': null,
-  'tradebook.json': null,
+  'tradebook.json': tradeBookSchema,
 };
 
 describe('every fixture parses', () => {
@@ -471,5 +474,90 @@ describe('orders', () => {
       parse(loginReplySchema, dataOf('login.doc.json')).flaggedError,
       parse(loginReplySchema, dataOf('login.live.json')).flaggedError,
     );
+  });
+});
+
+describe('trade book', () => {
+  it('reads the SCREAMING_SNAKE fixture: title-case side, fill price', () => {
+    const [trade] = rows(tradeBookSchema, dataOf('tradebook.json'));
+    assert.deepEqual(trade, {
+      tradeId: '206465040',
+      orderId: '21612506101476',
+      exchange: 'NSE',
+      symbol: 'IDEA',
+      side: 'SELL',
+      quantity: 4,
+      price: 6.98,
+      time: '10-06-2025 13:08:42',
+    });
+  });
+
+  it('reads row by row: a row without a trade number is counted', () => {
+    const [good] = fixtureRows('tradebook.json') as Record<string, unknown>[];
+    assert.ok(good);
+    const read = parse(tradeBookSchema, [
+      { ...good, TRADE_NUMBER: 'None' },
+      { ...good, BUY_SELL: 'Buy', PRICE: '7.05' },
+      { ...good, PRICE: null },
+    ]);
+    assert.equal(read.rows.length, 1);
+    assert.equal(read.rows[0]?.side, 'BUY');
+    assert.equal(read.rows[0]?.price, 7.05);
+    assert.deepEqual(
+      read.misfits.map((m) => m.index),
+      [0, 2],
+    );
+  });
+
+  it('"None" and [] are no trades', () => {
+    assert.deepEqual(parse(tradeBookSchema, 'None').rows, []);
+    assert.deepEqual(parse(tradeBookSchema, []).rows, []);
+  });
+});
+
+describe('last prices', () => {
+  it('fills only lastPrice; null and "None" rows are not found', () => {
+    const data = parse(quotesDataSchema, {
+      ...(dataOf('quote-ltp.doc-paise.json') as object),
+      'NSE:GONE': 'None',
+    });
+    const asked: InstrumentRef[] = [
+      { exchange: 'NSE', symbol: 'ACC' },
+      { exchange: 'NFO', symbol: 'CDSL25JAN2220CE' },
+      { exchange: 'NSE', symbol: 'GONE' },
+    ];
+    const [acc, cdsl, gone] = toLastPrices(data, asked, 'paise');
+    assert.deepEqual(acc, {
+      exchange: 'NSE',
+      symbol: 'ACC',
+      found: true,
+      lastPrice: 1957,
+      open: null,
+      high: null,
+      low: null,
+      close: null,
+    });
+    assert.equal(cdsl?.found, false);
+    assert.equal(cdsl?.lastPrice, null);
+    assert.equal(gone?.found, false);
+  });
+
+  it('leaves OHLC out even when a build sends it', () => {
+    const data = parse(quotesDataSchema, dataOf('quote-ohlc.rupees.json'));
+    const keys = Object.keys(data);
+    const asked = keys.map((key): InstrumentRef => {
+      const [exchange, symbol] = key.split(':') as [
+        InstrumentRef['exchange'],
+        string,
+      ];
+      return { exchange, symbol };
+    });
+    const found = toLastPrices(data, asked).filter((q) => q.found);
+    assert.equal(found.length, 2);
+    for (const quote of found) {
+      assert.notEqual(quote.lastPrice, null);
+      assert.equal(quote.open, null);
+      assert.equal(quote.close, null);
+    }
   });
 });

@@ -32,11 +32,7 @@ export async function panicJob(
   try {
     book = await deps.client.orders();
   } catch (err) {
-    throw new ChatSafeError(
-      `Trading is halted, but the order book could not be read (${reasonOf(err, logger)}), so no order was cancelled. Run /panic again, or check /orders.`,
-      true,
-      { cause: err },
-    );
+    return cancelAllInstead(deps, logger, err);
   }
   const open = book.filter(mayBeOpen);
 
@@ -73,6 +69,37 @@ export async function panicJob(
     after,
     unreadableRows,
   );
+}
+
+/**
+ * The fallback when the order book cannot be read at all: without it we
+ * do not know which orders to cancel one by one, so the broker is asked
+ * to cancel everything at once, and the book is read again for the
+ * report. The report says so (`usedCancelAll`); what was open before is
+ * unknown, so nothing is listed as cancelled by us.
+ */
+async function cancelAllInstead(
+  deps: OrderProcessorDeps,
+  logger: Logger,
+  readError: unknown,
+): Promise<PanicReport> {
+  const readReason = reasonOf(readError, logger);
+  logger.warn({ reason: readReason }, 'panic: book unread; cancelling all');
+  try {
+    await deps.client.cancelAll();
+  } catch (err) {
+    throw new ChatSafeError(
+      `Trading is halted, but the order book could not be read (${readReason}), and cancelling every order at once failed too (${reasonOf(err, logger)}). Orders may still be open: run /panic again, or check /orders.`,
+      true,
+      { cause: err },
+    );
+  }
+  const after = await rereadBook(deps);
+  const unreadableRows = after?.unreadableRows ?? 0;
+  return {
+    ...buildReport(0, [], [], [], after, unreadableRows),
+    usedCancelAll: true,
+  };
 }
 
 /**
