@@ -114,6 +114,10 @@ export async function startBrokerWorkers(
   });
   const alerts = createAlertQueue(connection, prefix);
   const brokerQueue = new Queue(QUEUE_NAMES.broker, { connection, prefix });
+  // A Queue re-emits its connection's errors; without a listener BullMQ
+  // prints each one's stack to stderr during a Redis outage.
+  logConnectionErrors(alerts, { logger, name: 'worker-alerts-queue' });
+  logConnectionErrors(brokerQueue, { logger, name: 'worker-broker-queue' });
 
   const heartbeatMs = timings.heartbeatMs ?? HEARTBEAT_MS;
   const reporter = createBrokerStatusReporter({
