@@ -318,6 +318,9 @@ async function startBroker(
   let releaseLease: (() => Promise<void>) | undefined;
   if (config.mode === 'paper') {
     releaseLease = await takePaperLease(redis, config.queuePrefix, logger);
+    // Each start has new simulator credentials, so a session (token and
+    // last TOTP step) kept from the previous run would only be refused.
+    await redis.del(`${config.queuePrefix}:session`);
     simulator = await startSimulator({
       // The paper account (cash, holdings, the day's orders) outlives a
       // restart; the credentials are new at every start.

@@ -117,7 +117,8 @@ describe('starting the app', { timeout: 60_000 }, () => {
 
   it('keeps the paper account across a restart', async () => {
     const shared = config();
-    const session = async (lines: string[], until: RegExp) => {
+    /** Sends each line once the previous one's answer is printed. */
+    const session = async (steps: [line: string, answer: RegExp][]) => {
       const input = new PassThrough();
       const output = new PassThrough();
       let printed = '';
@@ -129,23 +130,25 @@ describe('starting the app', { timeout: 60_000 }, () => {
         terminal: { input, output },
       });
       try {
-        for (const line of lines) {
+        for (const [line, answer] of steps) {
           input.write(`${line}\n`);
-          await new Promise((r) => setTimeout(r, 300));
-        }
-        const deadline = Date.now() + 20_000;
-        while (!until.test(printed) && Date.now() < deadline) {
-          await new Promise((r) => setTimeout(r, 50));
+          const deadline = Date.now() + 20_000;
+          while (!answer.test(printed) && Date.now() < deadline) {
+            await new Promise((r) => setTimeout(r, 50));
+          }
         }
         return printed;
       } finally {
         await app.stop();
       }
     };
-    const first = await session(['/buy INFY 3', '1'], /submitted/);
+    const first = await session([
+      ['/buy INFY 3', /type the number/],
+      ['1', /submitted/],
+    ]);
     const orderId = /Order (\d+) submitted/.exec(first)?.[1];
     assert.ok(orderId, `no order id in:\n${first}`);
-    const second = await session(['/orders'], /Today's orders/);
+    const second = await session([['/orders', /Today's orders/]]);
     assert.match(second, new RegExp(orderId));
   });
 
