@@ -146,6 +146,11 @@ export function renderPanicReport(report: PanicReport): string {
     ),
     '',
   ];
+  if (report.usedCancelAll === true) {
+    lines.push(
+      "⚠️ The order book could not be read, so mStock's cancel-all was sent instead; it reports no count.",
+    );
+  }
   if ((report.unreadableRows ?? 0) > 0) {
     lines.push(
       `⚠️ ${report.unreadableRows} row(s) of the order book could not be read; orders in them were not cancelled. Check /orders or the broker's app.`,

@@ -366,8 +366,10 @@ describe('FR-05 and FR-09: order results', () => {
         stillOpen: [],
         verified: false,
         unreadableRows: 2,
+        usedCancelAll: true,
       }),
     );
+    assert.match(text, /cancel-all was sent instead/);
     assert.match(text, /2 row\(s\) of the order book could not be read/);
     assert.doesNotMatch(text, /Nothing is left open/);
   });
