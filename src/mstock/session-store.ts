@@ -34,6 +34,13 @@ export interface SessionStore {
   lastTotpStep(): Promise<number | null>;
   /** Raises the remembered step; never lowers it. */
   markTotpStep(step: number): Promise<void>;
+  /**
+   * Takes back `markTotpStep(step)` for a code that never left this
+   * machine: the remembered step goes back to `previous` (null: none),
+   * but only while it is still `step`, so a later step another process
+   * has sent is never forgotten.
+   */
+  releaseTotpStep(step: number, previous: number | null): Promise<void>;
   /** @returns a lock id, or null while another login holds it. */
   tryLock(ttlMs: number): Promise<string | null>;
   unlock(lockId: string): Promise<void>;
@@ -57,6 +64,17 @@ if tonumber(ARGV[1]) > current then
 end
 if redis.call('PTTL', KEYS[1]) < 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 1
+`;
+
+const RELEASE_STEP = `
+if redis.call('HGET', KEYS[1], 'totpStep') == ARGV[1] then
+  if ARGV[2] == '' then
+    redis.call('HDEL', KEYS[1], 'totpStep')
+  else
+    redis.call('HSET', KEYS[1], 'totpStep', ARGV[2])
+  end
 end
 return 1
 `;
@@ -123,6 +141,16 @@ export class RedisSessionStore implements SessionStore {
     await this.redis.eval(MARK_STEP, 1, this.key, String(step), LINGER_MS);
   }
 
+  async releaseTotpStep(step: number, previous: number | null): Promise<void> {
+    await this.redis.eval(
+      RELEASE_STEP,
+      1,
+      this.key,
+      String(step),
+      previous === null ? '' : String(previous),
+    );
+  }
+
   tryLock(ttlMs: number): Promise<string | null> {
     return tryLock(this.redis, this.lockKey, ttlMs);
   }
@@ -163,6 +191,11 @@ export class MemorySessionStore implements SessionStore {
 
   markTotpStep(step: number): Promise<void> {
     if (this.step === null || step > this.step) this.step = step;
+    return Promise.resolve();
+  }
+
+  releaseTotpStep(step: number, previous: number | null): Promise<void> {
+    if (this.step === step) this.step = previous;
     return Promise.resolve();
   }
 

@@ -1,7 +1,11 @@
 import type { MstockCredentials } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { BrokerError } from './errors.ts';
-import type { MstockReply, MstockRequest } from './http.ts';
+import {
+  neverReachedBroker,
+  type MstockReply,
+  type MstockRequest,
+} from './http.ts';
 import type { RateCategory } from './rate-limiter.ts';
 import { loginReplySchema, parseData, sessionReplySchema } from './schemas.ts';
 import type { SessionStore, StoredSession } from './session-store.ts';
@@ -68,6 +72,14 @@ export function isWrongTotp(error: unknown): boolean {
     error.kind === 'auth' &&
     /\bt?otp\b/i.test(error.brokerMessage ?? '')
   );
+}
+
+/** A code handed out, and what was remembered before it. */
+interface UsedStep {
+  code: string;
+  step: number;
+  previousLocal: number | null;
+  previousShared: number | null;
 }
 
 export class MstockSession {
@@ -241,13 +253,15 @@ export class MstockSession {
     const apiKey = this.options.credentials.apiKey;
     for (let attempt = 1; ; attempt++) {
       let code = '';
+      let used: UsedStep | null = null;
       try {
         const reply = await send({
           method: 'POST',
           path: 'session/verifytotp',
           kind: 'auth',
           prepareForm: async () => {
-            code = await this.nextTotpCode();
+            used = await this.nextTotpCode();
+            code = used.code;
             return { api_key: apiKey, totp: code };
           },
         });
@@ -258,6 +272,12 @@ export class MstockSession {
         );
         return { accessToken, code };
       } catch (err) {
+        // The broker never saw this code (refused connection, unknown
+        // host): its step is still good, and keeping it marked would make
+        // the next login wait up to 30 s for a fresh one.
+        if (used !== null && neverReachedBroker(err)) {
+          await this.releaseStep(used);
+        }
         if (attempt > 1 || !isWrongTotp(err)) throw err;
         this.logSkewHint();
       }
@@ -269,7 +289,7 @@ export class MstockSession {
    * left, recorded as used before it is sent: the broker may consume the
    * step even if its answer never arrives.
    */
-  private async nextTotpCode(): Promise<string> {
+  private async nextTotpCode(): Promise<UsedStep> {
     const { credentials, store, now, sleep } = this.options;
     const shared = await store.lastTotpStep();
     const lastUsedStep =
@@ -282,9 +302,29 @@ export class MstockSession {
       sleep,
       lastUsedStep,
     });
+    const used = {
+      code: totp.code,
+      step: totp.step,
+      previousLocal: this.lastStep,
+      previousShared: shared,
+    };
     this.lastStep = totp.step;
     await store.markTotpStep(totp.step);
-    return totp.code;
+    return used;
+  }
+
+  /** Undoes {@link nextTotpCode}'s marks for a code that was never sent. */
+  private async releaseStep(used: UsedStep): Promise<void> {
+    if (this.lastStep === used.step) this.lastStep = used.previousLocal;
+    try {
+      await this.options.store.releaseTotpStep(used.step, used.previousShared);
+    } catch (err) {
+      // Harmless: the next login waits for the next step instead.
+      this.log.warn(
+        { reason: err instanceof Error ? err.message : String(err) },
+        'mstock totp step not released',
+      );
+    }
   }
 
   /** Completes a login whose TOTP reply carried no token. */

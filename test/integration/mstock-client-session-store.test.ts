@@ -47,6 +47,19 @@ describe('RedisSessionStore', () => {
     assert.equal(await store.lastTotpStep(), 100);
   });
 
+  it('releases a step only while it is still the remembered one', async () => {
+    await store.markTotpStep(101);
+    await store.releaseTotpStep(101, 100);
+    assert.equal(await store.lastTotpStep(), 100);
+    // Another process has sent 102 meanwhile: releasing 101 keeps it.
+    await store.markTotpStep(102);
+    await store.releaseTotpStep(101, 100);
+    assert.equal(await store.lastTotpStep(), 102);
+    // No step before: the mark is removed.
+    await store.releaseTotpStep(102, null);
+    assert.equal(await store.lastTotpStep(), null);
+  });
+
   it('gives the login lock to one holder at a time, until it expires', async () => {
     const other = new RedisSessionStore(redis, prefix);
     const first = await store.tryLock(150);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BrokerError } from '../../src/mstock/errors.ts';
-import type { MstockRequest } from '../../src/mstock/http.ts';
+import { markNeverSent, type MstockRequest } from '../../src/mstock/http.ts';
 import { MemorySessionStore } from '../../src/mstock/session-store.ts';
 import {
   MstockSession,
@@ -210,6 +210,42 @@ describe('MstockSession', () => {
     assert.notEqual(codes[0], codes[1]);
     assert.equal(totpStep(h.clock.now()), firstStep + 1);
     assert.equal(codes[1], generateTotp(creds.totpSecret, h.clock.now()));
+  });
+
+  it('a code that never left keeps its step usable: no wait next time', async () => {
+    const refused = () =>
+      markNeverSent(
+        new BrokerError('unavailable', 'mStock cannot be reached.', {}),
+      );
+    const h = harness({
+      verify: (_code, attempt) =>
+        attempt === 1 ? refused() : { access_token: 'tok-1' },
+    });
+    await assert.rejects(h.session.accessToken(), /cannot be reached/);
+    assert.equal(await h.store.lastTotpStep(), null);
+    const before = h.clock.slept();
+    assert.equal(await h.session.accessToken(), 'tok-1');
+    assert.equal(h.clock.slept(), before, 'no wait for a fresh step');
+    const codes = h.sent
+      .filter((r) => r.path === 'session/verifytotp')
+      .map((r) => r.form?.totp);
+    assert.equal(codes.length, 2);
+    assert.equal(codes[0], codes[1], 'the same step, sent once for real');
+    assert.equal(await h.store.lastTotpStep(), totpStep(h.clock.now()));
+  });
+
+  it('a code that may have reached the broker stays used', async () => {
+    const h = harness({
+      verify: (_code, attempt) =>
+        attempt === 1
+          ? new BrokerError('unavailable', 'mStock timed out.', {})
+          : { access_token: 'tok-1' },
+    });
+    const step = totpStep(h.clock.now());
+    await assert.rejects(h.session.accessToken(), /timed out/);
+    assert.equal(await h.store.lastTotpStep(), step);
+    assert.equal(await h.session.accessToken(), 'tok-1');
+    assert.equal(totpStep(h.clock.now()), step + 1, 'waited for a new step');
   });
 
   it('retries a wrong TOTP once with the next code and hints at skew (FR-01)', async () => {
