@@ -200,7 +200,9 @@ function classifyUnreadable(
 function errorFromEnvelope(options: Options, kind: EndpointKind): BrokerError {
   const type = options.brokerType ?? '';
   const text = options.brokerMessage ?? '';
-  const quoted = text === '' ? 'no reason given' : text;
+  // Our sentences end in their own full stop: "…exchange." not "..".
+  const trimmed = text.replace(/[\s.,;:!?]+$/u, '');
+  const quoted = trimmed === '' ? 'no reason given' : trimmed;
   const status = options.status;
 
   // An order endpoint that fails on the server side may have acted before

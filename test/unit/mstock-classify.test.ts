@@ -251,6 +251,52 @@ describe('classifyReply', () => {
     assert.equal(result.error.brokerType, 'APIKeyException');
   });
 
+  it('ends a quoted broker sentence with one full stop, not two', () => {
+    const cases: [string, EndpointKind, string][] = [
+      [
+        'System is not connected to NSE Equity exchange.',
+        'order',
+        'mStock refused the order: System is not connected to NSE Equity exchange.',
+      ],
+      [
+        'Invalid quantity !! ',
+        'order',
+        'mStock refused the order: Invalid quantity.',
+      ],
+      [
+        'Segment not allowed;',
+        'read',
+        'mStock refused the request: Segment not allowed.',
+      ],
+      [' . ', 'read', 'mStock refused the request: no reason given.'],
+    ];
+    for (const [message, kind, expected] of cases) {
+      const body = JSON.stringify({
+        status: 'error',
+        message,
+        error_type: 'InputException',
+      });
+      const result = classify(200, body, kind);
+      assert.equal(result.ok, false);
+      if (result.ok) return;
+      assert.equal(result.error.message, expected);
+    }
+    // The broker's own text is kept as sent, for the log.
+    const result = classify(
+      200,
+      JSON.stringify({
+        status: 'error',
+        message: 'Order is already cancelled.',
+        error_type: 'InputException',
+      }),
+      'order',
+    );
+    assert.equal(
+      result.ok ? null : result.error.brokerMessage,
+      'Order is already cancelled.',
+    );
+  });
+
   it('masks the URL- and form-encoded spellings of a secret too', () => {
     // What a broker echoing our request body or URL back would quote.
     const echoes = [
