@@ -124,7 +124,9 @@ function section(title: string, lines: string[]): string[] {
 export function renderPanicReport(report: PanicReport): string {
   const lines = [
     '🛑 <b>Panic</b>: trading is halted.',
-    `Open orders found: ${report.openBefore}. Cancelled ${report.cancelled.length}, already closed ${report.alreadyClosed.length}, failed ${report.failed.length}.`,
+    report.usedCancelAll === true
+      ? "The order book could not be read, so every open order was cancelled at once with mStock's cancel-all (it reports no count)."
+      : `Open orders found: ${report.openBefore}. Cancelled ${report.cancelled.length}, already closed ${report.alreadyClosed.length}, failed ${report.failed.length}.`,
     ...section(
       'Cancelled',
       report.cancelled.map((o) => `• ${orderLine(o)}`),
@@ -146,11 +148,6 @@ export function renderPanicReport(report: PanicReport): string {
     ),
     '',
   ];
-  if (report.usedCancelAll === true) {
-    lines.push(
-      "⚠️ The order book could not be read, so mStock's cancel-all was sent instead; it reports no count.",
-    );
-  }
   if ((report.unreadableRows ?? 0) > 0) {
     lines.push(
       `⚠️ ${report.unreadableRows} row(s) of the order book could not be read; orders in them were not cancelled. Check /orders or the broker's app.`,
