@@ -115,10 +115,11 @@ async function main(): Promise<void> {
     await Promise.all(inFlight);
     const elapsed = performance.now() - start;
     const heapAfter = process.memoryUsage().heapUsed;
+    const heapMb = (heapAfter - heapBefore) / 1e6;
     record(
       `funds: via queue, ${burst} at once`,
-      [elapsed / burst],
-      `${Math.round((burst / elapsed) * 1000)} jobs/s; heap +${((heapAfter - heapBefore) / 1e6).toFixed(1)} MB`,
+      [elapsed],
+      `total for all ${burst}: ${Math.round((burst / elapsed) * 1000)} jobs/s; heap ${heapMb >= 0 ? '+' : ''}${heapMb.toFixed(1)} MB`,
     );
   } finally {
     await harness.close();
