@@ -6,16 +6,13 @@ import {
   type Simulator,
   type SimulatorOptions,
 } from '../../src/simulator/simulator.ts';
+import { ist } from '../support/sim-session.ts';
 
 /**
  * Authentication against the simulator over HTTP: version header, login,
  * TOTP (replay, wrong code, skew), the session/token path, token expiry
  * at IST midnight and after 12 hours, logout and forced expiry.
  */
-
-const IST_OFFSET_MS = (5 * 60 + 30) * 60 * 1000;
-const ist = (y: number, mo: number, d: number, h: number, mi = 0) =>
-  Date.UTC(y, mo - 1, d, h, mi) - IST_OFFSET_MS;
 
 /** The Type A envelope, read loosely; tests assert field by field. */
 interface Envelope {

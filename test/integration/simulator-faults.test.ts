@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { generateSync } from 'otplib';
-import {
-  startSimulator,
-  type BookOrderRow,
-  type Simulator,
-} from '../../src/simulator/simulator.ts';
+import type { BookOrderRow, Simulator } from '../../src/simulator/simulator.ts';
+import { ist, openSimSession } from '../support/sim-session.ts';
 
 /**
  * Fault injection: each fault type (FR-04 HTML, FR-07/FR-08 lost replies
@@ -14,8 +10,7 @@ import {
  * surface.
  */
 
-const IST_OFFSET_MS = (5 * 60 + 30) * 60 * 1000;
-const START = Date.UTC(2025, 1, 6, 11, 0) - IST_OFFSET_MS;
+const START = ist(2025, 2, 6, 11, 0);
 
 /** What `/__sim` answers, read loosely. */
 interface AdminReply {
@@ -25,12 +20,6 @@ interface AdminReply {
   orders: BookOrderRow[];
 }
 
-const clock = { t: START };
-
-async function accessToken(res: Response): Promise<string> {
-  const json = (await res.json()) as { data: { access_token: string } };
-  return json.data.access_token;
-}
 let sim: Simulator;
 let token: string;
 
@@ -87,27 +76,11 @@ const postsOfOrders = () =>
 
 describe('simulator faults', () => {
   before(async () => {
-    sim = await startSimulator({
-      tickMs: 0,
+    ({ sim, token } = await openSimSession({
+      at: START,
       seed: 9,
       partialFillRatio: 0,
-      now: () => clock.t,
-    });
-    const res = await fetch(`${sim.baseUrl}/session/verifytotp`, {
-      method: 'POST',
-      headers: {
-        'X-Mirae-Version': '1',
-        'Content-Type': 'application/x-www-form-urlencoded',
-      },
-      body: new URLSearchParams({
-        api_key: sim.credentials.apiKey,
-        totp: generateSync({
-          secret: sim.credentials.totpSecret,
-          epoch: Math.floor(clock.t / 1000),
-        }),
-      }),
-    });
-    token = await accessToken(res);
+    }));
   });
   after(async () => {
     await sim.close();
@@ -277,23 +250,8 @@ describe('simulator faults', () => {
 
 describe('simulator admin surface', () => {
   before(async () => {
-    sim = await startSimulator({ tickMs: 0, seed: 9, now: () => clock.t });
-    clock.t += 60_000;
-    const res = await fetch(`${sim.baseUrl}/session/verifytotp`, {
-      method: 'POST',
-      headers: {
-        'X-Mirae-Version': '1',
-        'Content-Type': 'application/x-www-form-urlencoded',
-      },
-      body: new URLSearchParams({
-        api_key: sim.credentials.apiKey,
-        totp: generateSync({
-          secret: sim.credentials.totpSecret,
-          epoch: Math.floor(clock.t / 1000),
-        }),
-      }),
-    });
-    token = await accessToken(res);
+    // A minute on, as before: this sim logs in at 11:01 IST.
+    ({ sim, token } = await openSimSession({ at: START + 60_000, seed: 9 }));
   });
   after(async () => {
     await sim.close();

@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { generateSync } from 'otplib';
 import { createRandom } from '../../src/simulator/random.ts';
-import {
-  startSimulator,
-  type Simulator,
-} from '../../src/simulator/simulator.ts';
+import type { Simulator } from '../../src/simulator/simulator.ts';
+import { ist, openSimSession } from '../support/sim-session.ts';
 
 /**
  * Garbage in, Type A error envelope out: bad encodings, wrong content
@@ -14,8 +11,6 @@ import {
  * a seeded fuzz run. The server must answer every one and keep serving.
  */
 
-const IST_OFFSET_MS = (5 * 60 + 30) * 60 * 1000;
-const clock = { t: Date.UTC(2025, 1, 6, 11, 0) - IST_OFFSET_MS };
 let sim: Simulator;
 let token: string;
 
@@ -92,23 +87,10 @@ function rawExchange(payload: string): Promise<string> {
 
 describe('simulator against garbage input', () => {
   before(async () => {
-    sim = await startSimulator({ tickMs: 0, seed: 13, now: () => clock.t });
-    const res = await fetch(`${sim.baseUrl}/session/verifytotp`, {
-      method: 'POST',
-      headers: {
-        'X-Mirae-Version': '1',
-        'Content-Type': 'application/x-www-form-urlencoded',
-      },
-      body: new URLSearchParams({
-        api_key: sim.credentials.apiKey,
-        totp: generateSync({
-          secret: sim.credentials.totpSecret,
-          epoch: Math.floor(clock.t / 1000),
-        }),
-      }),
-    });
-    const json = (await res.json()) as { data: { access_token: string } };
-    token = json.data.access_token;
+    ({ sim, token } = await openSimSession({
+      at: ist(2025, 2, 6, 11, 0),
+      seed: 13,
+    }));
   });
   after(async () => {
     await sim.close();

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
-import { generateSync } from 'otplib';
 import { createLogger } from '../../src/logger.ts';
 import {
   redisSimulatorStore,
@@ -13,6 +12,11 @@ import {
   type SimulatorStore,
 } from '../../src/simulator/simulator.ts';
 import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts';
+import {
+  ist,
+  openSimSession,
+  type SimSession as Session,
+} from '../support/sim-session.ts';
 
 /**
  * The paper account outlives a restart through `store`: funds, holdings,
@@ -21,21 +25,12 @@ import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts';
  * and a state from an earlier day goes through the day's rollover.
  */
 
-const IST_OFFSET_MS = (5 * 60 + 30) * 60 * 1000;
-const ist = (y: number, mo: number, d: number, h: number, mi = 0) =>
-  Date.UTC(y, mo - 1, d, h, mi) - IST_OFFSET_MS;
-
 type Row = Record<string, unknown>;
 
 interface Envelope {
   status: string;
   message?: string;
   data: unknown;
-}
-
-interface Session {
-  sim: Simulator;
-  token: string;
 }
 
 interface MemoryStore extends SimulatorStore {
@@ -78,29 +73,14 @@ async function open(
   clock: { t: number },
   options: SimulatorOptions,
 ): Promise<Session> {
-  const sim = await startSimulator({
-    tickMs: 0,
+  const s = await openSimSession({
+    clock,
     seed: 5,
     partialFillRatio: 0,
-    now: () => clock.t,
     ...options,
   });
-  opened.push(sim);
-  const totp = generateSync({
-    secret: sim.credentials.totpSecret,
-    epoch: Math.floor(clock.t / 1000),
-  });
-  const res = await fetch(`${sim.baseUrl}/session/verifytotp`, {
-    method: 'POST',
-    headers: {
-      'X-Mirae-Version': '1',
-      'Content-Type': 'application/x-www-form-urlencoded',
-    },
-    body: new URLSearchParams({ api_key: sim.credentials.apiKey, totp }),
-    signal: AbortSignal.timeout(5000),
-  });
-  const json = (await res.json()) as { data: { access_token: string } };
-  return { sim, token: json.data.access_token };
+  opened.push(s.sim);
+  return s;
 }
 
 async function call<T = Row[]>(

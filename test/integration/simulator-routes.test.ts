@@ -1,22 +1,21 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { generateSync } from 'otplib';
 import {
   startSimulator,
   type BookOrderRow,
-  type Simulator,
   type SimulatorOptions,
 } from '../../src/simulator/simulator.ts';
+import {
+  ist,
+  openSimSession,
+  type SimSession as Session,
+} from '../support/sim-session.ts';
 
 /**
  * Every data route's wire shape, read with plain JSON: snake_case books,
  * title-case statuses, funds as strings, company names in holdings,
  * SCREAMING_SNAKE trade book, quote keys echoing the request.
  */
-
-const IST_OFFSET_MS = (5 * 60 + 30) * 60 * 1000;
-const ist = (y: number, mo: number, d: number, h: number, mi = 0) =>
-  Date.UTC(y, mo - 1, d, h, mi) - IST_OFFSET_MS;
 
 type Row = Record<string, unknown>;
 
@@ -34,35 +33,14 @@ interface Envelope<T> {
   data: T;
 }
 
-interface Session {
-  sim: Simulator;
-  clock: { t: number };
-  token: string;
-}
-
-async function open(options: SimulatorOptions = {}): Promise<Session> {
-  const clock = { t: ist(2025, 2, 6, 10, 30) };
-  const sim = await startSimulator({
-    tickMs: 0,
+/** This file's defaults: its own clock start and seed, whole fills. */
+function open(options: SimulatorOptions = {}): Promise<Session> {
+  return openSimSession({
+    at: ist(2025, 2, 6, 10, 30),
     seed: 3,
     partialFillRatio: 0,
-    now: () => clock.t,
     ...options,
   });
-  const totp = generateSync({
-    secret: sim.credentials.totpSecret,
-    epoch: Math.floor(clock.t / 1000),
-  });
-  const res = await fetch(`${sim.baseUrl}/session/verifytotp`, {
-    method: 'POST',
-    headers: {
-      'X-Mirae-Version': '1',
-      'Content-Type': 'application/x-www-form-urlencoded',
-    },
-    body: new URLSearchParams({ api_key: sim.credentials.apiKey, totp }),
-  });
-  const json = (await res.json()) as { data: { access_token: string } };
-  return { sim, clock, token: json.data.access_token };
 }
 
 async function call<T = Row>(
