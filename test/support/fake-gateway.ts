@@ -1,7 +1,6 @@
 import type {
   Funds,
   Holding,
-  Order,
   Position,
   Quote,
 } from '../../src/mstock/types.ts';
@@ -13,6 +12,7 @@ import type {
   JobResult,
   QueueDepth,
 } from '../../src/queue/jobs.ts';
+import { sampleOrder } from './sample-order.ts';
 
 /**
  * A `BrokerGateway` for bot tests: each job name answers what the test
@@ -167,25 +167,4 @@ export function samplePosition(overrides: Partial<Position> = {}): Position {
   };
 }
 
-export function sampleOrder(overrides: Partial<Order> = {}): Order {
-  return {
-    orderId: '1161231234567',
-    exchange: 'NSE',
-    symbol: 'INFY',
-    side: 'BUY',
-    orderType: 'LIMIT',
-    product: 'CNC',
-    quantity: 5,
-    filledQuantity: 0,
-    pendingQuantity: 5,
-    price: 1500,
-    triggerPrice: null,
-    averagePrice: null,
-    status: 'Pending',
-    state: 'open',
-    statusMessage: null,
-    tag: null,
-    placedAt: '03-Nov-2026 10:15:02',
-    ...overrides,
-  };
-}
+export { sampleOrder };

@@ -9,27 +9,15 @@ import {
 } from '../../src/alerts/order-diff.ts';
 import type { Order } from '../../src/mstock/types.ts';
 import { istText } from '../support/fake-broker-client.ts';
+import { sampleOrder } from '../support/sample-order.ts';
 
 function order(fields: Partial<Order> & { orderId: string }): Order {
-  return {
-    exchange: 'NSE',
-    symbol: 'INFY',
-    side: 'BUY',
-    orderType: 'LIMIT',
-    product: 'CNC',
+  return sampleOrder({
     quantity: 10,
-    filledQuantity: 0,
     pendingQuantity: 10,
-    price: 1500,
-    triggerPrice: null,
-    averagePrice: null,
-    status: 'Pending',
-    state: 'open',
-    statusMessage: null,
-    tag: null,
     placedAt: null,
     ...fields,
-  };
+  });
 }
 
 const none = { ownRecent: new Set<string>(), placing: false };

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { Order, PlaceOrderRequest } from '../../src/mstock/types.ts';
 import { matchOrder } from '../../src/queue/processors/reconcile-order.ts';
 import { istText } from '../support/fake-broker-client.ts';
+import { sampleOrder } from '../support/sample-order.ts';
 
 const NOW = Date.UTC(2025, 1, 6, 5, 0, 0);
 
@@ -18,25 +19,10 @@ const request: PlaceOrderRequest = {
 };
 
 function order(fields: Partial<Order> & { orderId: string }): Order {
-  return {
-    exchange: 'NSE',
-    symbol: 'INFY',
-    side: 'BUY',
-    orderType: 'LIMIT',
-    product: 'CNC',
-    quantity: 5,
-    filledQuantity: 0,
-    pendingQuantity: 5,
-    price: 1500,
-    triggerPrice: null,
-    averagePrice: null,
-    status: 'Pending',
-    state: 'open',
-    statusMessage: null,
-    tag: null,
+  return sampleOrder({
     placedAt: istText(NOW - 5_000),
     ...fields,
-  };
+  });
 }
 
 const window = {
